@@ -36,17 +36,17 @@ import numpy as np
 
 __all__ = [
     "REGISTRY",
+    "ChecksumError",
     "DataEntry",
     "DataError",
     "DataNotFoundError",
-    "ChecksumError",
-    "register",
-    "fetch",
-    "read_bytes",
-    "read_text",
-    "read_idx",
-    "load_mnist",
     "cache_dir",
+    "fetch",
+    "load_mnist",
+    "read_bytes",
+    "read_idx",
+    "read_text",
+    "register",
     "search_dirs",
 ]
 
@@ -261,8 +261,12 @@ def _copy_with_progress(source, out, total: int, label: str) -> None:
             last = now
             rate = done / max(now - started, 1e-9) / 1e6
             of_total = f" / {total / 1e6:.1f}" if total else ""
-            print(f"\rdownloading {label}: {done / 1e6:.1f}{of_total} MB ({rate:.1f} MB/s)",
-                  end="", file=sys.stderr, flush=True)
+            print(
+                f"\rdownloading {label}: {done / 1e6:.1f}{of_total} MB ({rate:.1f} MB/s)",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
     print(f"\rdownloaded {label}: {done / 1e6:.1f} MB" + " " * 20, file=sys.stderr)
 
 
@@ -328,8 +332,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if len(data) - header != expected:
         raise DataError(
-            f"{path}: IDX header says shape {shape} ({expected} bytes of data) "
-            f"but the file holds {len(data) - header}"
+            f"{path}: IDX header says shape {shape} ({expected} bytes of data) but the file holds {len(data) - header}"
         )
     array = np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
     return array.astype(dtype.newbyteorder("="), copy=True)
@@ -351,4 +354,3 @@ def load_mnist(dataset: str = "mnist", split: str = "train") -> tuple[np.ndarray
     if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
         raise DataError(f"{dataset} {split}: images {images.shape} and labels {labels.shape} disagree")
     return images, labels
-

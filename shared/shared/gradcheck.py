@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["numerical_gradient", "relative_error", "gradcheck", "GradcheckReport"]
+__all__ = ["GradcheckReport", "gradcheck", "numerical_gradient", "relative_error"]
 
 
 def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:

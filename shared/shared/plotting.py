@@ -16,10 +16,10 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless: must come before pyplot is imported
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-__all__ = ["new_figure", "save_figure", "plot_curves", "image_grid"]
+__all__ = ["image_grid", "new_figure", "plot_curves", "save_figure"]
 
 
 def new_figure(width: float = 6.4, height: float = 4.8, nrows: int = 1, ncols: int = 1):

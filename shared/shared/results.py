@@ -15,7 +15,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["output_dir", "write_results", "command_line"]
+__all__ = ["command_line", "output_dir", "write_results"]
 
 
 def output_dir(out: str | os.PathLike | None, name: str) -> Path:
@@ -60,8 +60,7 @@ def write_results(
     for key in ("command", "seconds", "seed"):
         if key in metrics:
             raise ValueError(f"'{key}' is added by write_results; do not put it in metrics")
-    payload = {**metrics, "command": command or command_line(), "seconds": round(float(seconds), 3),
-               "seed": seed}
+    payload = {**metrics, "command": command or command_line(), "seconds": round(float(seconds), 3), "seed": seed}
     _check_finite(payload, "results")
     path = Path(out) / "results.json"
     path.parent.mkdir(parents=True, exist_ok=True)
