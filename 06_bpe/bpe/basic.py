@@ -1,0 +1,55 @@
+"""The simplest byte-level BPE tokenizer: the whole text is one sequence of bytes (no split pattern).
+
+Training merges the most frequent pair of adjacent tokens anywhere in the text, so merges can
+cross word boundaries and punctuation ("e t" from "the tree"). Encoding applies the learned
+merges in the order they were learned: that gives the same result as repeatedly merging the
+lowest-ranked pair present, because a merge's output can only take part in later merges.
+
+Not done here: special tokens inside the text (the basic tokenizer treats everything as bytes).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Tokenizer, clean_surrogates
+
+__all__ = ["BasicTokenizer", "apply_merges"]
+
+
+def apply_merges(ids: np.ndarray, merges: dict[tuple[int, int], int]) -> np.ndarray:
+    """Apply merges in rank order to a whole id sequence, each one vectorized over all positions."""
+    ids = np.asarray(ids, dtype=np.int64)  # (N,)
+    for (a, b), new_id in sorted(merges.items(), key=lambda item: item[1]):
+        if ids.size < 2:
+            break
+        hits = np.flatnonzero((ids[:-1] == a) & (ids[1:] == b))  # (H,) start positions of the pair
+        if hits.size == 0:
+            continue
+        if a == b and hits.size > 1:
+            # a run "a a a a" has hits at consecutive positions; left to right merges the 1st, 3rd, ...
+            run_starts = np.ones(hits.size, dtype=bool)
+            run_starts[1:] = np.diff(hits) != 1
+            first_of_run = hits[np.maximum.accumulate(np.where(run_starts, np.arange(hits.size), 0))]
+            hits = hits[(hits - first_of_run) % 2 == 0]
+        ids[hits] = new_id
+        ids = np.delete(ids, hits + 1)
+    return ids
+
+
+class BasicTokenizer(Tokenizer):
+    """Byte-level BPE on the raw byte stream (minbpe's BasicTokenizer)."""
+
+    def train(self, text: str, vocab_size: int, verbose: bool = False) -> None:
+        """Learn `vocab_size - 256` merges from `text`."""
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a str, got {type(text).__name__}")
+        data = clean_surrogates(text).encode("utf-8")
+        self._fit({data: 1} if data else {}, vocab_size, verbose)
+
+    def encode(self, text: str) -> list[int]:
+        """Text -> token ids."""
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a str, got {type(text).__name__}")
+        ids = np.frombuffer(clean_surrogates(text).encode("utf-8"), dtype=np.uint8)
+        return apply_merges(ids, self.merges).tolist()
