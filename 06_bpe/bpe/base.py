@@ -99,7 +99,7 @@ class Tokenizer:
 
     # ----------------------------------------------------------------- training
 
-    def _fit(self, chunk_counts, vocab_size: int, verbose: bool, trainer=None) -> None:
+    def _fit(self, chunk_counts, vocab_size: int, verbose: bool, callback=None) -> None:
         """Learn `vocab_size - 256` merges from deduplicated chunks and rebuild the vocabulary."""
         if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < 256:
             raise ValueError(f"vocab_size must be an int >= 256 (the 256 byte tokens), got {vocab_size!r}")
@@ -113,8 +113,10 @@ class Tokenizer:
             vocab[new_id] = vocab[pair[0]] + vocab[pair[1]]
             if verbose:
                 print(f"merge {step + 1}/{num_merges}: {pair} -> {new_id} ({vocab[new_id]}) had {count} occurrences")
+            if callback is not None:
+                callback(step, pair, new_id, count, live)
 
-        merges = (trainer or train_incremental)(chunk_counts, num_merges, callback=report)
+        merges = train_incremental(chunk_counts, num_merges, callback=report)
         if len(merges) < num_merges:
             warnings.warn(
                 f"the text only allows {len(merges)} merges (every chunk is a single token); "

@@ -40,12 +40,15 @@ def apply_merges(ids: np.ndarray, merges: dict[tuple[int, int], int]) -> np.ndar
 class BasicTokenizer(Tokenizer):
     """Byte-level BPE on the raw byte stream (minbpe's BasicTokenizer)."""
 
-    def train(self, text: str, vocab_size: int, verbose: bool = False) -> None:
-        """Learn `vocab_size - 256` merges from `text`."""
+    def train(self, text: str, vocab_size: int, verbose: bool = False, callback=None) -> None:
+        """Learn `vocab_size - 256` merges from `text`.
+
+        `callback(step, pair, new_id, count, live_tokens)`, if given, is called after every merge.
+        """
         if not isinstance(text, str):
             raise TypeError(f"text must be a str, got {type(text).__name__}")
         data = clean_surrogates(text).encode("utf-8")
-        self._fit({data: 1} if data else {}, vocab_size, verbose)
+        self._fit({data: 1} if data else {}, vocab_size, verbose, callback)
 
     def encode(self, text: str) -> list[int]:
         """Text -> token ids."""

@@ -77,12 +77,15 @@ class RegexTokenizer(Tokenizer):
 
     # ----------------------------------------------------------------- training
 
-    def train(self, text: str, vocab_size: int, verbose: bool = False) -> None:
-        """Learn `vocab_size - 256` merges from `text` (chunked by the pattern, chunks deduplicated)."""
+    def train(self, text: str, vocab_size: int, verbose: bool = False, callback=None) -> None:
+        """Learn `vocab_size - 256` merges from `text`, chunked by the pattern, chunks deduplicated.
+
+        `callback(step, pair, new_id, count, live_tokens)`, if given, is called after every merge.
+        """
         if not isinstance(text, str):
             raise TypeError(f"text must be a str, got {type(text).__name__}")
         chunks = Counter(chunk.encode("utf-8") for chunk in self.compiled_pattern.findall(clean_surrogates(text)))
-        self._fit(chunks, vocab_size, verbose)
+        self._fit(chunks, vocab_size, verbose, callback)
         self.cache = {}
 
     # ----------------------------------------------------------------- encoding

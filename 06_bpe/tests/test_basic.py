@@ -1,0 +1,70 @@
+"""BasicTokenizer: the minbpe example, vectorized encoding, round trips."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from bpe import BasicTokenizer
+from bpe.basic import apply_merges
+from bpe.training import merge_ids
+from conftest import random_text
+
+
+def test_aaabdaaabac_with_three_merges():
+    tokenizer = BasicTokenizer()
+    tokenizer.train("aaabdaaabac", 256 + 3)
+    assert tokenizer.encode("aaabdaaabac") == [258, 100, 258, 97, 99]
+    assert tokenizer.decode([258, 100, 258, 97, 99]) == "aaabdaaabac"
+
+
+def test_apply_merges_equals_one_merge_at_a_time(rng):
+    merges = {(1, 1): 256, (256, 1): 257, (2, 256): 258, (257, 257): 259}
+    for _ in range(200):
+        ids = rng.integers(1, 3, size=int(rng.integers(0, 30))).tolist()
+        expected = ids
+        for pair, new_id in merges.items():
+            expected = merge_ids(expected, pair, new_id)
+        assert apply_merges(np.array(ids), merges).tolist() == expected
+
+
+def test_round_trip_on_random_unicode(rng, taylorswift):
+    tokenizer = BasicTokenizer()
+    tokenizer.train(taylorswift[:30000], 256 + 100)
+    for _ in range(1000):
+        text = random_text(rng)
+        assert tokenizer.decode(tokenizer.encode(text)) == text
+    assert tokenizer.decode(tokenizer.encode(taylorswift)) == taylorswift
+
+
+def test_save_load_round_trip(tmp_path):
+    tokenizer = BasicTokenizer()
+    tokenizer.train("hello hello world, hello there", 256 + 10)
+    model, vocab = tokenizer.save(tmp_path / "basic")
+    assert vocab.read_text(encoding="utf-8").count("\n") == 266
+    loaded = BasicTokenizer().load(model)
+    assert loaded.merges == tokenizer.merges and loaded.vocab == tokenizer.vocab
+    assert loaded.encode("hello world") == tokenizer.encode("hello world")
+
+
+def test_bad_vocab_size_and_bad_ids_are_clear_errors():
+    tokenizer = BasicTokenizer()
+    with pytest.raises(ValueError, match="vocab_size"):
+        tokenizer.train("abc", 100)
+    with pytest.raises(ValueError, match="token id 300"):
+        tokenizer.decode([97, 300])
+    with pytest.raises(TypeError, match="str"):
+        tokenizer.encode(b"abc")
+
+
+def test_too_short_text_warns_and_keeps_what_it_learned():
+    tokenizer = BasicTokenizer()
+    with pytest.warns(UserWarning, match="only allows"):
+        tokenizer.train("abab", 256 + 10)
+    assert tokenizer.vocab_size < 266
+
+
+def test_basic_model_rejects_a_pattern(tmp_path):
+    path = tmp_path / "x.model"
+    path.write_text("minbpe v1\n\\s+\n0\n")
+    with pytest.raises(ValueError, match="no split pattern"):
+        BasicTokenizer().load(path)
