@@ -1,0 +1,112 @@
+"""micrograd's demo task: a max-margin (SVM) classifier of the two moons, trained by SGD.
+
+For labels y in {-1, +1} and the MLP's score s(x), the loss is the hinge loss averaged
+over the data set plus L2 regularisation of every parameter (micrograd's demo.ipynb):
+
+    L = mean_i relu(1 - y_i s(x_i)) + alpha * sum_p p^2
+
+A point stops contributing once it is on the right side with margin 1 (y s >= 1). The
+whole data set is one batch; the learning rate decays linearly from 1.0 to 0.1:
+lr_k = 1.0 - 0.9 k / steps (micrograd hard-codes steps = 100).
+
+What it does not do: minibatches or held-out evaluation; the demo's number is training
+accuracy, as in micrograd.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .engine import Value, cycle_collector_paused
+from .nn import MLP
+
+__all__ = ["StepRecord", "learning_rate", "max_margin_loss", "train"]
+
+
+@dataclass
+class StepRecord:
+    """One training step: the loss and accuracy of the forward pass before its update."""
+
+    step: int
+    loss: float
+    accuracy: float
+    learning_rate: float
+
+
+def learning_rate(step: int, steps: int) -> float:
+    """Linear decay from 1.0 at step 0 towards 0.1 at the last step (micrograd's schedule)."""
+    return 1.0 - 0.9 * step / steps
+
+
+def _check_data(X: np.ndarray, y: np.ndarray, nin: int) -> None:
+    X, y = np.asarray(X), np.asarray(y)
+    if X.ndim != 2 or X.shape[1] != nin:
+        raise ValueError(f"X must have shape (N, {nin}) for this model, got {X.shape}")
+    if y.shape != (X.shape[0],):
+        raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got {y.shape}")
+    if X.shape[0] == 0:
+        raise ValueError("X holds no points")
+    if not np.isin(y, (-1, 1)).all():
+        raise ValueError(f"labels must be -1 or +1 for the max-margin loss, got {sorted(set(np.unique(y).tolist()))}")
+    if not np.isfinite(X).all():
+        raise ValueError("X holds NaN or infinite values")
+
+
+def max_margin_loss(model: MLP, X: np.ndarray, y: np.ndarray, alpha: float = 1e-4) -> tuple[Value, float]:
+    """The regularised hinge loss of `model` on points X (N, nin), labels y (N,) in {-1, +1}.
+
+    Returns the loss as a `Value` (ready for `.backward()`) and the accuracy as a fraction.
+    """
+    _check_data(X, y, len(model.layers[0].neurons[0].w))
+    inputs = np.asarray(X, np.float64).tolist()  # plain floats: inputs need no gradient, so no nodes
+    labels = np.asarray(y, np.float64).tolist()
+    scores = [model(x) for x in inputs]
+    losses = [(1.0 - label * score).relu() for label, score in zip(labels, scores)]  # hinge
+    data_loss = sum(losses) * (1.0 / len(losses))
+    reg_loss = alpha * sum(p * p for p in model.parameters())  # L2
+    accuracy = sum((label > 0) == (score.data > 0) for label, score in zip(labels, scores)) / len(labels)
+    return data_loss + reg_loss, accuracy
+
+
+def train(
+    model: MLP,
+    X: np.ndarray,
+    y: np.ndarray,
+    steps: int = 100,
+    alpha: float = 1e-4,
+    on_step: Callable[[StepRecord], None] | None = None,
+) -> list[StepRecord]:
+    """Full-batch SGD on the max-margin loss for `steps` steps; returns one record per step."""
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    if not math.isfinite(alpha) or alpha < 0:
+        raise ValueError(f"alpha (L2 strength) must be finite and >= 0, got {alpha!r}")
+    history = []
+    parameters = model.parameters()
+    for k in range(steps):
+        with cycle_collector_paused():  # the graph has no cycles: see engine.cycle_collector_paused
+            loss, accuracy = max_margin_loss(model, X, y, alpha)
+            model.zero_grad()
+            loss.backward()
+            lr = learning_rate(k, steps)
+            for p in parameters:
+                p.data -= lr * p.grad
+        if not math.isfinite(loss.data):
+            raise FloatingPointError(f"loss became {loss.data} at step {k}; lower the learning rate")
+        record = StepRecord(k, loss.data, accuracy, lr)
+        history.append(record)
+        if on_step is not None:
+            on_step(record)
+    return history
+
+
+def timed_train(model: MLP, X: np.ndarray, y: np.ndarray, steps: int = 100, alpha: float = 1e-4, on_step=None):
+    """`train`, also returning its wall time in seconds."""
+    start = time.perf_counter()
+    history = train(model, X, y, steps, alpha, on_step)
+    return history, time.perf_counter() - start
