@@ -1,0 +1,335 @@
+"""Training GPT on tiny shakespeare with the hand-written backward: nanoGPT's loop, in NumPy.
+
+One iteration: `grad_accum` micro-batches of random windows (forward, backward with the loss
+scaled by 1/grad_accum), clip the global gradient norm, one AdamW step at the cosine schedule's
+learning rate. Every `eval_interval` iterations: mean train/val loss over `eval_iters` fixed
+batches, and a checkpoint (`ckpt.npz`: weights, AdamW moments, random-generator states and the
+loss history, no pickle), from which `resume` continues the very same run. At the end: a larger
+final evaluation, a loss-curve PNG, `results.json`, the model as a Hugging Face folder
+(`model/`, loadable by `GPT.from_pretrained` and `python -m gpt2 sample`) and a sample.
+
+The data split is nanoGPT's: the first 90% of the text for training, the last 10% for validation.
+Text is character-level by default (65 symbols) or GPT-2 BPE tokens (`tokenizer="gpt2"`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+import numpy as np
+
+from shared.plotting import plot_curves
+from shared.progress import Progress
+from shared.results import write_results
+from shared.seeding import make_rng
+
+from .model import GPT, GPTConfig, config_from_dict
+from .optim import AdamW, clip_grad_norm, cosine_lr
+from .sample import generate
+from .tokenizer import CharTokenizer, GPT2Tokenizer
+
+__all__ = ["TrainConfig", "load_checkpoint", "matmul_peak_flops", "train"]
+
+
+@dataclass
+class TrainConfig:
+    """Defaults: nanoGPT's CPU shakespeare_char configuration, shortened to 500 iterations."""
+
+    tokenizer: str = "char"  # "char" or "gpt2"
+    n_layer: int = 4
+    n_head: int = 4
+    n_embd: int = 128
+    block_size: int = 64
+    batch_size: int = 12
+    grad_accum: int = 1
+    max_iters: int = 500
+    lr: float = 1e-3
+    min_lr: float = 1e-4
+    warmup_iters: int = 100
+    lr_decay_iters: int | None = None  # None: max_iters
+    weight_decay: float = 0.1
+    beta1: float = 0.9
+    beta2: float = 0.99
+    grad_clip: float = 1.0
+    dropout: float = 0.0
+    eval_interval: int = 250
+    eval_iters: int = 20
+    final_eval_iters: int = 200
+    sample_tokens: int = 300
+    seed: int = 1337
+
+    def __post_init__(self) -> None:
+        if self.tokenizer not in ("char", "gpt2"):
+            raise ValueError(f"tokenizer must be 'char' or 'gpt2', got {self.tokenizer!r}")
+        positive = (
+            "n_layer",
+            "n_head",
+            "n_embd",
+            "block_size",
+            "batch_size",
+            "grad_accum",
+            "eval_interval",
+            "eval_iters",
+            "final_eval_iters",
+        )
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        for name in ("max_iters", "warmup_iters", "sample_tokens"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if not (self.lr > 0 and 0 <= self.min_lr <= self.lr):
+            raise ValueError(f"need lr > 0 and 0 <= min_lr <= lr, got lr={self.lr}, min_lr={self.min_lr}")
+        if self.weight_decay < 0 or self.grad_clip < 0:
+            raise ValueError("weight_decay and grad_clip must be >= 0")
+        if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1):
+            raise ValueError(f"betas must be in [0, 1), got {self.beta1}, {self.beta2}")
+
+    @property
+    def decay_iters(self) -> int:
+        return self.max_iters if self.lr_decay_iters is None else self.lr_decay_iters
+
+
+# --------------------------------------------------------------------------- data
+
+
+def load_data(tokenizer_kind: str, text: str | None = None):
+    """(tokenizer, train ids, val ids) for tiny shakespeare (or `text`), split 90/10 like nanoGPT."""
+    if text is None:
+        from shared.data import read_text
+
+        text = read_text("tinyshakespeare.txt")
+    if tokenizer_kind == "char":
+        tokenizer = CharTokenizer.from_text(text)
+    else:
+        tokenizer = GPT2Tokenizer.load()
+    dtype = np.uint16 if tokenizer.vocab_size <= 65535 else np.int32
+    split = int(0.9 * len(text))
+    train_ids = np.array(tokenizer.encode(text[:split]), dtype=dtype)
+    val_ids = np.array(tokenizer.encode(text[split:]), dtype=dtype)
+    return tokenizer, train_ids, val_ids
+
+
+def get_batch(data: np.ndarray, batch_size: int, block_size: int, rng: np.random.Generator):
+    """batch_size random windows: inputs x (B, T) and next-token targets y (B, T)."""
+    if len(data) <= block_size:
+        raise ValueError(f"the data ({len(data)} tokens) is shorter than block_size + 1 = {block_size + 1}")
+    starts = rng.integers(0, len(data) - block_size, size=batch_size)  # (B,)
+    offsets = starts[:, None] + np.arange(block_size)  # (B, T)
+    return data[offsets].astype(np.int64), data[offsets + 1].astype(np.int64)
+
+
+def evaluate(model: GPT, data: np.ndarray, cfg: TrainConfig, iters: int, seed: int) -> float:
+    """Mean loss over `iters` batches drawn with a fixed seed (the same batches at every evaluation)."""
+    rng = make_rng(seed)
+    model.eval()
+    losses = [model(*get_batch(data, cfg.batch_size, cfg.block_size, rng))[1] for _ in range(iters)]
+    model.train()
+    return float(np.mean(losses))
+
+
+# --------------------------------------------------------------------------- speed accounting
+
+
+_PEAK: dict[int, float] = {}
+
+
+def matmul_peak_flops(n: int = 1024, repeats: int = 5) -> float:
+    """This machine's float32 matmul rate in FLOP/s (best of `repeats` n x n products), for MFU."""
+    if n not in _PEAK:
+        a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
+        a @ a  # warm up threads and caches
+        best = float("inf")
+        for _ in range(repeats):
+            start = time.perf_counter()
+            a @ a
+            best = min(best, time.perf_counter() - start)
+        _PEAK[n] = 2 * n**3 / best
+    return _PEAK[n]
+
+
+def flops_per_token(model: GPT, T: int) -> float:
+    """Forward + backward FLOPs per token: 6N for the weights + 12 L C T for attention (PaLM, app. B)."""
+    cfg = model.config
+    return 6 * model.num_parameters(non_embedding=True) + 12 * cfg.n_layer * cfg.n_embd * T
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+
+def save_checkpoint(path: Path, model: GPT, optimizer: AdamW, cfg: TrainConfig, tokenizer, state: dict) -> None:
+    arrays = {f"param/{name}": p.data for name, p in model.params.items()}
+    arrays.update(optimizer.state_arrays())
+    meta = {
+        "train_config": asdict(cfg),
+        "model_config": asdict(model.config),
+        "tokenizer": tokenizer.to_dict(),
+        "step": state["step"],
+        "adam_steps": optimizer.step_count,
+        "data_rng": state["data_rng"].bit_generator.state,
+        "dropout_rng": model.dropout_rng.bit_generator.state,
+        "history": state["history"],
+    }
+    arrays["meta"] = np.array(json.dumps(meta))
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(tmp, **arrays)
+    tmp.replace(path)  # atomic: a crash mid-save leaves the previous checkpoint intact
+
+
+def load_checkpoint(path: str | Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """(meta, arrays) of a training checkpoint, with a clear error for anything else."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+        meta = json.loads(str(arrays.pop("meta")))
+        for key in ("train_config", "model_config", "tokenizer", "step", "data_rng", "dropout_rng", "history"):
+            meta[key]
+    except (OSError, ValueError, KeyError) as error:
+        raise ValueError(f"{path} is not a training checkpoint of this project ({error!r})") from None
+    return meta, arrays
+
+
+# --------------------------------------------------------------------------- the loop
+
+
+def train(cfg: TrainConfig, out: Path, resume: str | Path | None = None, text: str | None = None, log=print) -> dict:
+    """Train (or resume) and return the metrics written to results.json."""
+    started = time.perf_counter()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    meta = arrays = None
+    if resume is not None:
+        meta, arrays = load_checkpoint(resume)
+        saved = TrainConfig(**{k: v for k, v in meta["train_config"].items() if k in {f.name for f in fields(cfg)}})
+        arch = ("tokenizer", "n_layer", "n_head", "n_embd", "block_size")
+        clashes = [
+            f"{k}={getattr(cfg, k)} vs {getattr(saved, k)}" for k in arch if getattr(cfg, k) != getattr(saved, k)
+        ]
+        if clashes:
+            raise ValueError(f"--resume: the checkpoint was trained with a different model: {', '.join(clashes)}")
+    tokenizer, train_ids, val_ids = load_data(cfg.tokenizer, text)
+    if meta is not None and tokenizer.to_dict() != meta["tokenizer"]:
+        raise ValueError("--resume: the checkpoint's vocabulary differs from this data's")
+    model_cfg = GPTConfig(
+        vocab_size=tokenizer.vocab_size,
+        n_positions=cfg.block_size,
+        n_embd=cfg.n_embd,
+        n_layer=cfg.n_layer,
+        n_head=cfg.n_head,
+        dropout=cfg.dropout,
+    )
+    model = GPT(model_cfg, seed=cfg.seed)
+    optimizer = AdamW(model.params, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
+    data_rng = make_rng(cfg.seed + 1)
+    history = {"iter": [], "loss": [], "eval_iter": [], "train_loss": [], "val_loss": []}
+    start_step = 0
+    if meta is not None:
+        if replace(config_from_dict(meta["model_config"]), dropout=cfg.dropout) != model_cfg:
+            raise ValueError("--resume: the checkpoint's model configuration differs")
+        for name, p in model.params.items():
+            key = f"param/{name}"
+            if key not in arrays or arrays[key].shape != p.data.shape:
+                raise ValueError(f"--resume: checkpoint tensor {key} is missing or has the wrong shape")
+            p.data[...] = arrays[key]
+        optimizer.load_state_arrays(arrays, meta["adam_steps"])
+        data_rng.bit_generator.state = meta["data_rng"]
+        model.dropout_rng.bit_generator.state = meta["dropout_rng"]
+        history = meta["history"]
+        start_step = int(meta["step"])
+        log(f"resumed from {resume} at iteration {start_step}")
+
+    n_params = model.num_parameters()
+    tokens_per_iter = cfg.batch_size * cfg.block_size * cfg.grad_accum
+    flops_per_iter = flops_per_token(model, cfg.block_size) * tokens_per_iter
+    peak = matmul_peak_flops()
+    log(
+        f"model: {n_params / 1e6:.2f}M parameters, vocab {tokenizer.vocab_size}, {len(train_ids):,} train / "
+        f"{len(val_ids):,} val tokens; {tokens_per_iter} tokens/iter; matmul peak {peak / 1e9:.0f} GFLOP/s"
+    )
+
+    progress = Progress(cfg.max_iters, "train")
+    step_times: list[float] = []
+    for step in range(start_step, cfg.max_iters + 1):
+        if step % cfg.eval_interval == 0 or step == cfg.max_iters:
+            train_loss = evaluate(model, train_ids, cfg, cfg.eval_iters, cfg.seed + 2)
+            val_loss = evaluate(model, val_ids, cfg, cfg.eval_iters, cfg.seed + 3)
+            if not history["eval_iter"] or history["eval_iter"][-1] != step:
+                history["eval_iter"].append(step)
+                history["train_loss"].append(train_loss)
+                history["val_loss"].append(val_loss)
+            progress.write(f"step {step}: train loss {train_loss:.4f}, val loss {val_loss:.4f}")
+            state = {"step": step, "data_rng": data_rng, "history": history}
+            save_checkpoint(out / "ckpt.npz", model, optimizer, cfg, tokenizer, state)
+        if step == cfg.max_iters:
+            break
+        tick = time.perf_counter()
+        lr = cosine_lr(step, cfg.lr, cfg.min_lr, cfg.warmup_iters, cfg.decay_iters)
+        loss = 0.0
+        for _ in range(cfg.grad_accum):
+            x, y = get_batch(train_ids, cfg.batch_size, cfg.block_size, data_rng)
+            _, micro_loss = model(x, y)
+            model.backward(scale=1.0 / cfg.grad_accum)
+            loss += micro_loss / cfg.grad_accum
+        if not np.isfinite(loss):
+            raise FloatingPointError(f"the loss became {loss} at iteration {step}; lower the learning rate")
+        clip_grad_norm(model.parameters(), cfg.grad_clip)
+        optimizer.step(lr)
+        model.zero_grad()
+        dt = time.perf_counter() - tick
+        step_times.append(dt)
+        history["iter"].append(step)
+        history["loss"].append(float(loss))
+        progress.update(
+            step + 1,
+            loss=float(loss),
+            lr=lr,
+            **{"tok/s": round(tokens_per_iter / dt), "mfu": f"{flops_per_iter / dt / peak:.1%}"},
+        )
+    progress.close()
+
+    final_val = evaluate(model, val_ids, cfg, cfg.final_eval_iters, cfg.seed + 4)
+    final_train = evaluate(model, train_ids, cfg, cfg.final_eval_iters, cfg.seed + 5)
+    log(f"final ({cfg.final_eval_iters} batches): train loss {final_train:.4f}, val loss {final_val:.4f}")
+    model_dir = model.save_pretrained(out / "model")
+    (model_dir / "tokenizer.json").write_text(json.dumps(tokenizer.to_dict()) + "\n")
+    plot_curves(
+        out / "loss.png",
+        {
+            "train (per iteration)": (history["iter"], history["loss"]),
+            "val (evaluations)": (history["eval_iter"], history["val_loss"]),
+        },
+        xlabel="iteration",
+        ylabel="cross-entropy",
+        title="GPT on tiny shakespeare",
+    )
+    sample = ""
+    if cfg.sample_tokens:
+        start = tokenizer.encode("\n") if cfg.tokenizer == "char" else [tokenizer.eot_id]
+        rng = make_rng(cfg.seed)
+        tokens = [
+            int(t[0])
+            for t in generate(
+                model, [start], cfg.sample_tokens, temperature=0.8, top_k=200, rng=rng, sliding_window=True
+            )
+        ]
+        sample = tokenizer.decode(tokens)
+        (out / "sample.txt").write_text(sample + "\n")
+        log(f"--- sample ({cfg.sample_tokens} tokens, temperature 0.8, top-k 200) ---\n{sample}\n---")
+    median_step = float(np.median(step_times)) if step_times else float("nan")
+    metrics = {
+        "val_loss": final_val,
+        "train_loss": final_train,
+        "iters": cfg.max_iters,
+        "parameters": n_params,
+        "step_seconds_median": median_step if step_times else None,
+        "tokens_per_second": tokens_per_iter / median_step if step_times else None,
+        "mfu": flops_per_iter / median_step / peak if step_times else None,
+    }
+    write_results(out, metrics, time.perf_counter() - started, cfg.seed)
+    return metrics
