@@ -185,12 +185,14 @@ class Value:
 
     def sigmoid(self) -> Value:
         x = self.data
+        # sigma(x) = 1 / (1 + e^-x); written with e = exp(-|x|) <= 1 so that exp never overflows and
+        # 1 - sigma keeps full precision in the tail, where it is tiny (not 1 minus a number close to 1)
+        e = math.exp(-abs(x))
         if x >= 0.0:
-            s = 1.0 / (1.0 + math.exp(-x))
-        else:  # the same function, written so that exp never overflows
-            e = math.exp(x)
-            s = e / (1.0 + e)
-        return Value(s, (self,), "sigmoid", (s * (1.0 - s),))  # d(sigma)/dx = sigma (1 - sigma)
+            s, one_minus_s = 1.0 / (1.0 + e), e / (1.0 + e)
+        else:
+            s, one_minus_s = e / (1.0 + e), 1.0 / (1.0 + e)
+        return Value(s, (self,), "sigmoid", (s * one_minus_s,))  # d(sigma)/dx = sigma (1 - sigma)
 
     # --- backpropagation ---------------------------------------------------------------------------
 
