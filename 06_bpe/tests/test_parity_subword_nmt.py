@@ -1,0 +1,77 @@
+"""Parity of `bpe.sennrich` with subword-nmt (the paper's reference code): same merges, same segmentation."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from bpe.sennrich import BPE, learn_bpe, write_codes
+
+from shared.seeding import make_rng
+from shared.testing import oracle
+
+pytestmark = pytest.mark.parity
+
+
+def reference_codes(lines, num_symbols, min_frequency=2) -> str:
+    learn = oracle("subword_nmt.learn_bpe")
+    out = io.StringIO()
+    learn.learn_bpe(list(lines), out, num_symbols, min_frequency)
+    return out.getvalue()
+
+
+def our_codes(lines, num_symbols, min_frequency=2) -> str:
+    out = io.StringIO()
+    write_codes(learn_bpe(lines, num_symbols, min_frequency), out)
+    return out.getvalue()
+
+
+def reference_segmenter(codes: str):
+    apply = oracle("subword_nmt.apply_bpe")
+    return apply.BPE(io.StringIO(codes))
+
+
+def test_toy_example_matches():
+    lines = ["low " * 5, "lower " * 2, "newest " * 6, "widest " * 3]
+    assert our_codes(lines, 10) == reference_codes(lines, 10)
+
+
+def test_tiny_shakespeare_merges_and_segmentation_match(shakespeare):
+    # 12,000 lines and 4,000 merges keep this quick; `python -m bpe.bench` checks all 40,000 lines, 10,000 merges
+    lines = shakespeare.splitlines(keepends=True)[:12000]
+    codes = our_codes(lines, 4000)
+    assert codes == reference_codes(lines, 4000)
+    ours, ref = BPE(io.StringIO(codes)), reference_segmenter(codes)
+    for line in lines:
+        assert ours.process_line(line) == ref.process_line(line)
+
+
+def test_unicode_text_matches(taylorswift):
+    lines = taylorswift.splitlines(keepends=True)
+    codes = our_codes(lines, 2000)
+    assert codes == reference_codes(lines, 2000)
+    ours, ref = BPE(io.StringIO(codes)), reference_segmenter(codes)
+    for line in lines[:2000]:
+        assert ours.process_line(line) == ref.process_line(line)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_tie_heavy_random_corpora_match(seed):
+    # few letters, short words: many pairs share a count, so the tie-breaking rule decides
+    rng = make_rng(seed)
+    alphabet = list("abcde")
+    lines = [
+        " ".join("".join(rng.choice(alphabet, size=int(rng.integers(1, 7)))) for _ in range(int(rng.integers(0, 12))))
+        for _ in range(3000)
+    ]
+    lines = [line + ("\n" if i % 7 else "  \r\n") for i, line in enumerate(lines)]
+    min_frequency = 1 + seed % 3
+    codes = our_codes(lines, 400, min_frequency)
+    assert codes == reference_codes(lines, 400, min_frequency)
+    ours, ref = BPE(io.StringIO(codes)), reference_segmenter(codes)
+    for line in lines[:500]:
+        assert ours.process_line(line) == ref.process_line(line)
+    limited_ours = BPE(io.StringIO(codes), merges=50)
+    limited_ref = oracle("subword_nmt.apply_bpe").BPE(io.StringIO(codes), merges=50)
+    for line in lines[:200]:
+        assert limited_ours.process_line(line) == limited_ref.process_line(line)
