@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from micrograd.data import make_moons
 from micrograd.engine import Value
 from micrograd.nn import MLP
 from micrograd.train import max_margin_loss
+
 from shared.testing import oracle
 
 pytestmark = pytest.mark.parity
