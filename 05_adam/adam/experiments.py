@@ -52,9 +52,9 @@ class Method:
 
 # Tuned by `python -m adam sweep fig1` (alpha of alpha / sqrt(t), t = iteration; see README).
 FIG1_METHODS = {
-    "adam": Method("Adam", "Adam", 1e-2),
-    "adagrad": Method("AdaGrad", "Adagrad", 3e-1),
-    "sgd_nesterov": Method("SGDNesterov", "SGD", 3e-1, {"momentum": 0.9, "nesterov": True}),
+    "adam": Method("Adam", "Adam", 1e-1),
+    "adagrad": Method("AdaGrad", "Adagrad", 1e-1),
+    "sgd_nesterov": Method("SGDNesterov", "SGD", 3.0, {"momentum": 0.9, "nesterov": True}),
 }
 # Tuned by `python -m adam sweep fig2` (constant step sizes; see README).
 FIG2_METHODS = {
@@ -66,9 +66,9 @@ FIG2_METHODS = {
 }
 SWEEP_GRIDS = {
     "fig1": {
-        "adam": [1e-3, 3e-3, 1e-2, 3e-2, 1e-1],
+        "adam": [1e-2, 3e-2, 1e-1, 3e-1, 1.0],
         "adagrad": [1e-2, 3e-2, 1e-1, 3e-1, 1.0],
-        "sgd_nesterov": [1e-2, 3e-2, 1e-1, 3e-1, 1.0],
+        "sgd_nesterov": [1e-1, 3e-1, 1.0, 3.0, 10.0],
     },
     "fig2": {
         "adam": [1e-4, 3e-4, 1e-3, 3e-3],

@@ -142,7 +142,8 @@ def sigmoid_binary_cross_entropy(logits: np.ndarray, targets: np.ndarray) -> tup
         raise ValueError(f"sigmoid_binary_cross_entropy: logits {logits.shape} and targets {targets.shape} differ")
     B = logits.shape[0]
     loss = (np.logaddexp(0, logits) - targets * logits).sum() / B
-    dlogits = (1 / (1 + np.exp(-logits)) - targets) / B  # (B, D)
+    sigmoid = 0.5 * (1 + np.tanh(0.5 * logits))  # = 1 / (1 + e^-z), without overflow
+    dlogits = (sigmoid - targets) / B  # (B, D)
     return float(loss), dlogits.astype(logits.dtype, copy=False)
 
 

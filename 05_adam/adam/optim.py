@@ -186,16 +186,23 @@ class Optimizer:
                     f"{name}.load_state_dict: {key} has shape {value.shape}, params[{index}] has {data.shape}"
                 )
             new_state[index][field] = value.astype(data.dtype, copy=True)
-        for index, state in enumerate(new_state):
-            expected = set(self._init_state(self.params[index].data)) | {"step"} if state else set()
-            if set(state) != expected:
-                raise ValueError(
-                    f"{name}.load_state_dict: params[{index}] state has {sorted(state)}, expected {sorted(expected)}"
-                )
-        for hyper in self.hyperparameters:
-            value = np.asarray(state_dict[f"hyper.{hyper}"])
-            setattr(self, hyper, tuple(float(v) for v in value) if value.ndim == 1 else value.item())
-        self._validate()
+        saved_hyper = {hyper: getattr(self, hyper) for hyper in self.hyperparameters}
+        try:
+            for hyper in self.hyperparameters:
+                value = np.asarray(state_dict[f"hyper.{hyper}"])
+                setattr(self, hyper, tuple(float(v) for v in value) if value.ndim == 1 else value.item())
+            self._validate()
+            for index, state in enumerate(new_state):
+                expected = set(self._init_state(np.empty(0))) | {"step"} if state else set()
+                if set(state) != expected:
+                    raise ValueError(
+                        f"{name}.load_state_dict: params[{index}] state has {sorted(state)}, "
+                        f"expected {sorted(expected)}"
+                    )
+        except Exception:
+            for hyper, value in saved_hyper.items():  # leave the optimizer as it was
+                setattr(self, hyper, value)
+            raise
         self.state = new_state
 
     def __repr__(self) -> str:
