@@ -1,0 +1,99 @@
+"""Optimizers over one flat parameter vector: plain SGD (1989) and AdamW (the modern run).
+
+Both update `params` in place from `grads` (the flat arrays of `model.Net`), with
+preallocated scratch space, so a step allocates nothing: at batch size 1 the update runs
+as often as the forward pass, and its overhead matters as much.
+
+- `SGD`: p -= lr * g. The paper (section 5.1) used a stochastic diagonal approximation of
+  the Hessian to give each weight its own rate; like the repro we use one constant rate.
+- `AdamW`: Loshchilov & Hutter's decoupled weight decay, as torch.optim.AdamW (defaults
+  betas (0.9, 0.999), eps 1e-8, weight_decay 0.01, applied to every parameter as in the
+  repro's modern.py); a test checks it against PyTorch step by step.
+
+Learning-rate schedules are the training loop's business: it sets `optimizer.lr`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["SGD", "AdamW", "make_optimizer"]
+
+
+def _check_lr(lr: float) -> float:
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"learning rate must be a positive finite number, got {lr!r}")
+    return float(lr)
+
+
+class SGD:
+    """Plain stochastic gradient descent: params -= lr * grads."""
+
+    def __init__(self, params: np.ndarray, grads: np.ndarray, lr: float):
+        if params.shape != grads.shape or params.ndim != 1:
+            raise ValueError(f"params and grads must be flat arrays of one shape, got {params.shape}, {grads.shape}")
+        self.params, self.grads, self.lr = params, grads, _check_lr(lr)
+        self._scratch = np.empty_like(params)
+
+    def step(self) -> None:
+        np.multiply(self.grads, self.lr, out=self._scratch)
+        self.params -= self._scratch
+
+
+class AdamW:
+    """Adam with decoupled weight decay (torch.optim.AdamW's update, in place)."""
+
+    def __init__(
+        self,
+        params: np.ndarray,
+        grads: np.ndarray,
+        lr: float,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.01,
+    ):
+        if params.shape != grads.shape or params.ndim != 1:
+            raise ValueError(f"params and grads must be flat arrays of one shape, got {params.shape}, {grads.shape}")
+        if not all(0.0 <= beta < 1.0 for beta in betas) or eps <= 0 or weight_decay < 0:
+            raise ValueError(f"need 0 <= betas < 1, eps > 0, weight_decay >= 0; got {betas}, {eps}, {weight_decay}")
+        self.params, self.grads, self.lr = params, grads, _check_lr(lr)
+        self.beta1, self.beta2 = betas
+        self.eps, self.weight_decay = eps, weight_decay
+        self.m = np.zeros_like(params)  # first moment
+        self.v = np.zeros_like(params)  # second moment
+        self.t = 0
+        self._a = np.empty_like(params)
+        self._b = np.empty_like(params)
+
+    def step(self) -> None:
+        self.t += 1
+        g, a, b = self.grads, self._a, self._b
+        self.params *= 1.0 - self.lr * self.weight_decay  # decoupled decay: p -= lr * wd * p
+        # m = b1 m + (1 - b1) g ;  v = b2 v + (1 - b2) g^2, in place
+        self.m *= self.beta1
+        np.multiply(g, 1.0 - self.beta1, out=a)
+        self.m += a
+        self.v *= self.beta2
+        np.multiply(g, g, out=a)
+        a *= 1.0 - self.beta2
+        self.v += a
+        # p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+        bias1 = 1.0 - self.beta1**self.t
+        bias2 = 1.0 - self.beta2**self.t
+        np.sqrt(self.v, out=b)
+        b *= 1.0 / math.sqrt(bias2)
+        b += self.eps
+        np.divide(self.m, b, out=a)
+        a *= self.lr / bias1
+        self.params -= a
+
+
+def make_optimizer(name: str, params: np.ndarray, grads: np.ndarray, lr: float):
+    """'sgd' or 'adamw' over the flat arrays."""
+    if name == "sgd":
+        return SGD(params, grads, lr)
+    if name == "adamw":
+        return AdamW(params, grads, lr)
+    raise ValueError(f"optimizer must be 'sgd' or 'adamw', got {name!r}")

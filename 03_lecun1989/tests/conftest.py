@@ -1,0 +1,32 @@
+"""Small generated data shared by the tests: no MNIST needed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+def make_digits(n: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """A learnable toy set in the prepro format: each class is a bright bar at its own place."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, n)
+    x = np.full((n, 16, 16), -1.0)
+    for i, label in enumerate(labels):
+        row = 1 + (label % 5) * 3
+        col = 2 if label < 5 else 9
+        x[i, row : row + 2, col : col + 5] = 1.0
+    x += rng.normal(0, 0.2, x.shape)
+    x = np.clip(x, -1, 1).astype(np.float32)
+    y = np.full((n, 10), -1.0, np.float32)
+    y[np.arange(n), labels] = 1.0
+    return {"x": x, "y": y, "label": labels.astype(np.uint8)}
+
+
+@pytest.fixture
+def toy_data() -> dict[str, np.ndarray]:
+    """Prepro-shaped arrays: 300 training and 100 test toy digits."""
+    data = {}
+    for split, n, seed in (("train", 300, 0), ("test", 100, 1)):
+        for key, value in make_digits(n, seed).items():
+            data[f"{key}_{split}"] = value
+    return data

@@ -1,0 +1,220 @@
+import json
+
+import numpy as np
+import pytest
+from lecun1989.data import DataFormatError, load_npz, save_npz
+from lecun1989.model import (
+    H2_PLANES,
+    LAYOUT,
+    SHIFTS,
+    Config,
+    Net,
+    h2_connection_mask,
+    load_checkpoint,
+    make_canvas,
+    save_checkpoint,
+    shift_images,
+)
+
+from shared.gradcheck import gradcheck
+
+MODERN = Config(activation="relu", output="linear", dropout=0.25, output_bias=0.0)
+
+
+def example(rng, n=1):
+    images = rng.uniform(-1, 1, (n, 16, 16))
+    labels = rng.integers(0, 10, n)
+    targets = -np.ones((n, 10))
+    targets[np.arange(n), labels] = 1.0
+    return images, targets, labels
+
+
+def test_size_matches_the_paper():
+    stats = Net().stats()
+    assert stats["total"] == {"units": 1256, "connections": 64660, "parameters": 9760}
+    assert [stats[layer]["parameters"] for layer in ("H1", "H2", "H3", "out")] == [1068, 2592, 5790, 310]
+    assert Net().params.size == 9760
+
+
+def test_h2_connection_mask_is_the_block_scheme():
+    mask = h2_connection_mask()
+    assert mask.shape == (12, 12)
+    assert np.all(mask.sum(1) == 8)  # each H2 map sees 8 of the 12 H1 maps
+    assert np.all(mask.sum(0) == 8)  # each H1 map feeds 8 of the 12 H2 maps
+    assert mask[0:4, 0:8].all() and not mask[0:4, 8:].any()
+    assert mask[4:8, 4:12].all() and not mask[4:8, :4].any()
+    assert mask[8:12, 0:4].all() and mask[8:12, 8:12].all() and not mask[8:12, 4:8].any()
+
+
+def test_h2_maps_do_not_react_to_unconnected_h1_maps():
+    rng = np.random.default_rng(0)
+    net = Net(Config(), rng, dtype=np.float64)
+    images = rng.uniform(-1, 1, (1, 16, 16))
+    _, caches = net._forward(images)
+    h1 = caches[1]  # H1's output
+    from lecun1989 import layers
+
+    base, _ = layers.conv_forward(h1, net.p["H2.weight"], net.p["H2.bias"], 2, 2, -1.0, H2_PLANES)
+    mask = h2_connection_mask()
+    for plane in range(12):
+        poked = h1.copy()
+        poked[:, plane] += 1.0
+        out, _ = layers.conv_forward(poked, net.p["H2.weight"], net.p["H2.bias"], 2, 2, -1.0, H2_PLANES)
+        changed = np.any(out != base, axis=(0, 2, 3))  # (12,) which H2 maps moved
+        np.testing.assert_array_equal(changed, mask[:, plane])
+
+
+def test_init_follows_fan_in_bounds_and_bias_choices():
+    net = Net(Config(), np.random.default_rng(0))
+    for layer, fan_in in {"H1": 25, "H2": 200, "H3": 192, "out": 30}.items():
+        weight = net.p[f"{layer}.weight"]
+        bound = 2.4 / np.sqrt(fan_in)
+        assert np.abs(weight).max() <= bound and np.abs(weight).max() > 0.8 * bound
+    assert np.all(net.p["H1.bias"] == 0) and np.all(net.p["out.bias"] == -1.0)
+
+
+def test_same_seed_gives_the_same_weights():
+    a, b = Net(Config(), np.random.default_rng(7)), Net(Config(), np.random.default_rng(7))
+    np.testing.assert_array_equal(a.params, b.params)
+
+
+@pytest.mark.parametrize("config", [Config(), MODERN], ids=["1989", "modern"])
+def test_whole_network_gradcheck(config):
+    rng = np.random.default_rng(1)
+    net = Net(config, rng, dtype=np.float64)
+    images, targets, labels = example(rng, n=2)
+    mask = None
+    if config.dropout:
+        mask = (rng.random((2, 192)) < 0.75) / 0.75
+    net.loss_and_grads(images, targets, labels, mask)
+    analytic = net.grads.copy()
+
+    def loss():
+        return net.loss(net.forward(images, dropout_mask=mask), targets, labels)[0]
+
+    # every parameter of the network at once (9,760 of them, two forwards each: a few seconds)
+    gradcheck(loss, {"params": net.params}, {"params": analytic}, tolerance=1e-5).assert_ok()
+
+
+@pytest.mark.parametrize("config", [Config(), MODERN], ids=["1989", "modern"])
+def test_fused_step_equals_batched_backward_for_every_shift(config):
+    rng = np.random.default_rng(2)
+    net = Net(config, rng, dtype=np.float64)
+    images, targets, labels = example(rng)
+    mask = (rng.random(192) < 0.75) / 0.75 if config.dropout else None
+    canvas = make_canvas(images, np.float64)[0]
+    for shift in range(len(SHIFTS)):
+        expected_loss = net.loss_and_grads(
+            shift_images(images, [shift]), targets, labels, None if mask is None else mask[None]
+        )
+        expected = net.grads.copy()
+        net.grads[...] = np.nan  # the step must overwrite every gradient
+        loss = net.step(canvas, targets[0], int(labels[0]), shift, mask)
+        assert loss == pytest.approx(expected_loss, rel=1e-12)
+        np.testing.assert_allclose(net.grads, expected, rtol=1e-10, atol=1e-13)
+
+
+def test_fused_step_gradcheck():
+    rng = np.random.default_rng(3)
+    net = Net(Config(), rng, dtype=np.float64)
+    images, targets, labels = example(rng)
+    canvas = make_canvas(images, np.float64)[0]
+    net.step(canvas, targets[0], int(labels[0]), 0)
+    analytic = net.grads.copy()
+    loss = lambda: net.step(canvas, targets[0], int(labels[0]), 0)  # noqa: E731
+    gradcheck(loss, {"params": net.params}, {"params": analytic}, tolerance=1e-5).assert_ok()
+
+
+def test_float32_step_agrees_with_float64():
+    rng = np.random.default_rng(4)
+    net64 = Net(Config(), rng, dtype=np.float64)
+    net32 = Net(Config(), dtype=np.float32)
+    net32.params[...] = net64.params
+    images, targets, _labels = example(rng)
+    net64.step(make_canvas(images, np.float64)[0], targets[0], 0)
+    net32.step(make_canvas(images, np.float32)[0], targets[0].astype(np.float32), 0)
+    np.testing.assert_allclose(net32.grads, net64.grads, rtol=1e-3, atol=1e-6)
+
+
+def test_shift_moves_the_digit_and_fills_with_background():
+    images = np.full((1, 16, 16), -1.0)
+    images[0, 5, 7] = 1.0
+    for index, (dy, dx) in enumerate(SHIFTS):
+        shifted = shift_images(images, [index])[0]
+        assert shifted[5 + dy, 7 + dx] == 1.0 and (shifted == 1.0).sum() == 1
+    edge = np.full((1, 16, 16), 0.5)
+    shifted = shift_images(edge, [SHIFTS.index((1, 1))])[0]
+    assert np.all(shifted[0] == -1.0) and np.all(shifted[:, 0] == -1.0) and shifted[1, 1] == 0.5
+
+
+def test_forward_rejects_wrong_image_shapes():
+    with pytest.raises(ValueError, match=r"\(N, 16, 16\)"):
+        Net().forward(np.zeros((2, 28, 28)))
+    with pytest.raises(ValueError, match=r"\(N, 16, 16\)"):
+        make_canvas(np.zeros((16, 16)))
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [({"activation": "sigmoid"}, "activation"), ({"output": "softmax"}, "output"), ({"dropout": 1.0}, "dropout")],
+)
+def test_config_rejects_bad_values(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        Config(**kwargs)
+
+
+def test_checkpoint_round_trip(tmp_path):
+    net = Net(MODERN, np.random.default_rng(5))
+    path = save_checkpoint(tmp_path / "model.npz", net, {"note": "hello"})
+    loaded, meta = load_checkpoint(path)
+    assert loaded.config == MODERN and meta == {"note": "hello"}
+    np.testing.assert_array_equal(loaded.params, net.params)
+    images = np.random.default_rng(0).uniform(-1, 1, (3, 16, 16))
+    np.testing.assert_array_equal(loaded.forward(images), net.forward(images))
+
+
+def test_corrupted_checkpoint_is_a_clear_error(tmp_path):
+    path = save_checkpoint(tmp_path / "model.npz", Net(Config(), np.random.default_rng(0)))
+    raw = bytearray(path.read_bytes())
+    path.write_bytes(bytes(raw[: len(raw) // 2]))  # truncated
+    with pytest.raises(DataFormatError, match=r"not a valid \.npz"):
+        load_checkpoint(path)
+
+
+def rewrite(path, change):
+    arrays = load_npz(path)
+    change(arrays)
+    save_npz(path, arrays)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda a: a.update({"H3.weight": np.zeros((100, 30), np.float32)}), "H3.weight has shape"),
+        (lambda a: a.pop("out.bias"), "missing the parameters"),
+        (lambda a: a.pop("header"), "no header"),
+        (lambda a: a.update(header=np.array(json.dumps({"format": "other"}))), "format"),
+        (lambda a: a.update(header=np.array("{not json")), "malformed header"),
+        (lambda a: a.update({"H1.bias": np.full((12, 8, 8), np.nan, np.float32)}), "finite"),
+    ],
+)
+def test_mismatched_checkpoint_is_a_clear_error(tmp_path, change, message):
+    path = save_checkpoint(tmp_path / "model.npz", Net(Config(), np.random.default_rng(0)))
+    rewrite(path, change)
+    with pytest.raises(DataFormatError, match=message):
+        load_checkpoint(path)
+
+
+def test_checkpoint_with_a_bad_config_is_a_clear_error(tmp_path):
+    path = save_checkpoint(tmp_path / "model.npz", Net(Config(), np.random.default_rng(0)))
+    header = {"format": "lecun1989-checkpoint-1", "config": {"activation": "swish"}, "meta": {}}
+    rewrite(path, lambda a: a.update(header=np.array(json.dumps(header))))
+    with pytest.raises(DataFormatError, match="activation"):
+        load_checkpoint(path)
+
+
+def test_layout_covers_every_parameter_once():
+    net = Net()
+    assert sum(net.p[name].size for name, _ in LAYOUT) == net.params.size
+    for name, _ in LAYOUT:
+        assert np.shares_memory(net.p[name], net.params) and np.shares_memory(net.g[name], net.grads)
