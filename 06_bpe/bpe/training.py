@@ -101,9 +101,16 @@ def train_recount(
 
 
 def train_incremental(
-    chunk_counts: Mapping[bytes, int], num_merges: int, callback: MergeCallback | None = None
+    chunk_counts: Mapping[bytes, int],
+    num_merges: int,
+    callback: MergeCallback | None = None,
+    positions_trace: list[int] | None = None,
 ) -> list[Pair]:
-    """Same merges as `train_recount`, updating only the pairs next to each merged occurrence."""
+    """Same merges as `train_recount`, updating only the pairs next to each merged occurrence.
+
+    `positions_trace`, if given, receives the number of tokens left in the deduplicated chunks
+    after each merge (what one recount step has to scan; the benchmark uses it).
+    """
     _check(chunk_counts, num_merges)
     # All chunks laid end to end: token, weight (the chunk's count) and links per position.
     token: list[int] = []
@@ -118,6 +125,7 @@ def train_incremental(
         prev.extend([-1, *range(start, start + n - 1)][:n])
         next_.extend([*range(start + 1, start + n), -1][:n])
     live = sum(len(chunk) * count for chunk, count in chunk_counts.items())  # tokens in the corpus
+    positions = len(token)  # tokens in the deduplicated chunks
 
     counts: dict[Pair, int] = defaultdict(int)
     where: dict[Pair, set[int]] = defaultdict(set)  # pair -> positions where it starts
@@ -171,6 +179,7 @@ def train_incremental(
             if k != -1:
                 prev[k] = i
             live -= w
+            positions -= 1
         changed.discard(best)
         counts.pop(best, None)  # an overlapping run may have decremented it again
         for pair in changed:
@@ -181,6 +190,8 @@ def train_incremental(
                 del counts[pair]
                 where.pop(pair, None)
         merges.append(best)
+        if positions_trace is not None:
+            positions_trace.append(positions)
         if callback is not None:
             callback(step, best, new_id, best_count, live)
     return merges

@@ -1,0 +1,180 @@
+"""`python -m bpe.bench`: our speed next to the slow baseline and the reference libraries, in one run.
+
+(a) Training a RegexTokenizer (GPT-4 pattern) to vocab 10,000 on tiny shakespeare: the incremental
+    trainer against the recount trainer. The recount trainer is run for its first `--slow-merges`
+    merges only; its full time is extrapolated from its measured cost per scanned token times the
+    tokens each of the remaining recounts would scan (known exactly from the fast run's trace).
+    Also Sennrich BPE, 10,000 merges: ours against subword-nmt's `learn_bpe` (same merges checked).
+(b) GPT-2 (and GPT-4) encoding throughput on tiny shakespeare: ours against tiktoken, single thread,
+    best of `--repeats`. "cold" starts with an empty chunk cache, "warm" encodes the text a second time.
+
+The oracles (tiktoken, subword-nmt) are imported here only; missing ones are reported and skipped.
+Results are printed and written to `runs/bench/bench.json` (`--out` to change).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections import Counter
+
+from shared.results import output_dir
+
+from . import sennrich
+from .corpus import read_input_text
+from .pretrained import get_encoding
+from .regex_tokenizer import GPT4_SPLIT_PATTERN
+from .training import train_incremental, train_recount
+
+TIKTOKEN_FILES = {
+    "gpt2/vocab.bpe": "https://openaipublic.blob.core.windows.net/gpt-2/encodings/main/vocab.bpe",
+    "gpt2/encoder.json": "https://openaipublic.blob.core.windows.net/gpt-2/encodings/main/encoder.json",
+    "gpt4/cl100k_base.tiktoken": "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken",
+}
+
+
+def bench_training(text: str, vocab_size: int, slow_merges: int) -> dict:
+    import regex
+
+    chunks = Counter(chunk.encode("utf-8") for chunk in regex.findall(GPT4_SPLIT_PATTERN, text))
+    num_merges = vocab_size - 256
+    trace: list[int] = []
+    started = time.perf_counter()
+    fast = train_incremental(chunks, num_merges, positions_trace=trace)
+    fast_seconds = time.perf_counter() - started
+
+    slow_merges = min(slow_merges, num_merges)
+    started = time.perf_counter()
+    slow = train_recount(chunks, slow_merges)
+    slow_seconds = time.perf_counter() - started
+    assert slow == fast[:slow_merges], "the recount trainer disagrees with the incremental one"
+
+    # a recount step scans the tokens left before it: len(all chunks) for the first, then trace[s - 1]
+    scanned = [sum(len(chunk) for chunk in chunks), *trace[:-1]]
+    per_token = slow_seconds / sum(scanned[:slow_merges])
+    slow_estimate = per_token * sum(scanned)
+    return {
+        "vocab_size": vocab_size,
+        "unique_chunks": len(chunks),
+        "fast_seconds": round(fast_seconds, 3),
+        "recount_merges_run": slow_merges,
+        "recount_seconds_measured": round(slow_seconds, 3),
+        "recount_seconds_estimated_full": round(slow_estimate, 1),
+        "speedup": round(slow_estimate / fast_seconds, 1),
+    }
+
+
+def bench_sennrich(text: str, num_symbols: int) -> dict:
+    lines = text.splitlines(keepends=True)
+    started = time.perf_counter()
+    ours = sennrich.learn_bpe(lines, num_symbols)
+    ours_seconds = time.perf_counter() - started
+    result = {"merges": len(ours), "ours_seconds": round(ours_seconds, 3)}
+    try:
+        import subword_nmt.learn_bpe as reference
+    except ImportError:
+        print("subword-nmt is not installed (pip install subword-nmt): skipping its timing")
+        return result
+    out = io.StringIO()
+    started = time.perf_counter()
+    reference.learn_bpe(lines, out, num_symbols)
+    reference_seconds = time.perf_counter() - started
+    ours_text = io.StringIO()
+    sennrich.write_codes(ours, ours_text)
+    result.update(
+        subword_nmt_seconds=round(reference_seconds, 3),
+        ratio_ours_over_subword_nmt=round(ours_seconds / reference_seconds, 3),
+        identical_merges=ours_text.getvalue() == out.getvalue(),
+    )
+    return result
+
+
+def _tiktoken(name: str):
+    try:
+        import tiktoken
+    except ImportError:
+        print("tiktoken is not installed (pip install tiktoken): skipping its timing")
+        return None
+    from shared.data import fetch
+
+    cache = tempfile.mkdtemp(prefix="tiktoken_cache_")
+    for data_name, url in TIKTOKEN_FILES.items():
+        shutil.copyfile(fetch(data_name), os.path.join(cache, hashlib.sha1(url.encode()).hexdigest()))
+    os.environ["TIKTOKEN_CACHE_DIR"] = cache  # offline: tiktoken finds its files here
+    return tiktoken.get_encoding(name)
+
+
+def _best(fn, repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def bench_encoding(name: str, text: str, repeats: int) -> dict:
+    megabytes = len(text.encode("utf-8")) / 1e6
+    ours = get_encoding(name)
+
+    def cold():
+        ours.cache.clear()
+        return ours.encode_ordinary(text)
+
+    cold_seconds = _best(cold, repeats)
+    warm_seconds = _best(lambda: ours.encode_ordinary(text), repeats)
+    result = {
+        "megabytes": round(megabytes, 3),
+        "ours_cold_mb_per_s": round(megabytes / cold_seconds, 2),
+        "ours_warm_mb_per_s": round(megabytes / warm_seconds, 2),
+    }
+    reference = _tiktoken(name)
+    if reference is not None:
+        reference_seconds = _best(lambda: reference.encode_ordinary(text), repeats)
+        assert reference.encode_ordinary(text) == ours.encode_ordinary(text), "token ids differ from tiktoken"
+        result.update(
+            tiktoken_mb_per_s=round(megabytes / reference_seconds, 2),
+            time_ratio_ours_cold_over_tiktoken=round(cold_seconds / reference_seconds, 2),
+            time_ratio_ours_warm_over_tiktoken=round(warm_seconds / reference_seconds, 2),
+        )
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bpe.bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--vocab-size", type=int, default=10000, help="RegexTokenizer vocab (default: 10000)")
+    parser.add_argument("--slow-merges", type=int, default=150, help="merges run by the recount trainer")
+    parser.add_argument("--symbols", type=int, default=10000, help="Sennrich merges (default: 10000)")
+    parser.add_argument("--repeats", type=int, default=3, help="encoding runs, best taken (default: 3)")
+    parser.add_argument("--out", help="output folder (default: runs/bench)")
+    args = parser.parse_args(argv)
+    if args.vocab_size < 257 or args.slow_merges < 1 or args.symbols < 1 or args.repeats < 1:
+        parser.error("--vocab-size must be > 256 and --slow-merges, --symbols, --repeats positive")
+
+    text = read_input_text("tinyshakespeare.txt")
+    results = {}
+    print(f"(a) RegexTokenizer training to vocab {args.vocab_size} on tiny shakespeare", flush=True)
+    results["training"] = bench_training(text, args.vocab_size, args.slow_merges)
+    print(json.dumps(results["training"], indent=2), flush=True)
+    print(f"(a') Sennrich BPE, {args.symbols} merges on tiny shakespeare: ours vs subword-nmt", flush=True)
+    results["sennrich"] = bench_sennrich(text, args.symbols)
+    print(json.dumps(results["sennrich"], indent=2), flush=True)
+    for name in ("gpt2", "cl100k_base"):
+        print(f"(b) {name} encoding throughput on tiny shakespeare (single thread)", flush=True)
+        results[name] = bench_encoding(name, text, args.repeats)
+        print(json.dumps(results[name], indent=2), flush=True)
+    path = output_dir(args.out, "bench") / "bench.json"
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
