@@ -231,9 +231,22 @@ class Value:
                 node.grad = 0.0
         self.grad = 1.0  # d(self)/d(self)
         for node in reversed(order):  # outputs before inputs: a node's grad is final when we reach it
+            children = node._children
+            if not children:
+                continue  # a leaf: nothing further back
             grad = node.grad
-            for child, local in zip(node._children, node._local):
-                child.grad += local * grad  # chain rule; += sums over every path (see module docstring)
+            # chain rule, child.grad += d(node)/d(child) * node.grad; += sums over every path (module docstring).
+            # Every operation here has one or two inputs; unrolling those cases halves the time of this loop.
+            if len(children) == 2:
+                a, b = children
+                local_a, local_b = node._local
+                a.grad += local_a * grad
+                b.grad += local_b * grad
+            elif len(children) == 1:
+                children[0].grad += node._local[0] * grad
+            else:
+                for child, local in zip(children, node._local):
+                    child.grad += local * grad
 
 
 @contextmanager

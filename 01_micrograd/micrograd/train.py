@@ -16,8 +16,8 @@ accuracy, as in micrograd.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,8 +80,13 @@ def train(
     steps: int = 100,
     alpha: float = 1e-4,
     on_step: Callable[[StepRecord], None] | None = None,
+    pause_cycle_collector: bool = True,
 ) -> list[StepRecord]:
-    """Full-batch SGD on the max-margin loss for `steps` steps; returns one record per step."""
+    """Full-batch SGD on the max-margin loss for `steps` steps; returns one record per step.
+
+    `pause_cycle_collector=False` leaves Python's cycle collector running during the steps
+    (slower, for the benchmark; see `engine.cycle_collector_paused`).
+    """
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
     if not math.isfinite(alpha) or alpha < 0:
@@ -89,7 +94,7 @@ def train(
     history = []
     parameters = model.parameters()
     for k in range(steps):
-        with cycle_collector_paused():  # the graph has no cycles: see engine.cycle_collector_paused
+        with cycle_collector_paused() if pause_cycle_collector else nullcontext():  # the graph has no cycles
             loss, accuracy = max_margin_loss(model, X, y, alpha)
             model.zero_grad()
             loss.backward()
@@ -103,10 +108,3 @@ def train(
         if on_step is not None:
             on_step(record)
     return history
-
-
-def timed_train(model: MLP, X: np.ndarray, y: np.ndarray, steps: int = 100, alpha: float = 1e-4, on_step=None):
-    """`train`, also returning its wall time in seconds."""
-    start = time.perf_counter()
-    history = train(model, X, y, steps, alpha, on_step)
-    return history, time.perf_counter() - start

@@ -1,0 +1,62 @@
+"""The benchmark's loader for Karpathy's micrograd (never imported by name), and a tiny run."""
+
+from __future__ import annotations
+
+import sys
+import zipfile
+
+import micrograd.engine
+import pytest
+from micrograd.bench import ReferenceNotFoundError, copy_weights, load_reference, main
+from micrograd.nn import MLP
+
+FAKE_ENGINE = "class Value:\n    def __init__(self, data):\n        self.data = data\n"
+FAKE_NN = (
+    "from micrograd.engine import Value\n"
+    "class MLP:\n"
+    "    def __init__(self, nin, nouts):\n"
+    "        self.params = [Value(0.0) for _ in range(nin * nouts[0] + nouts[0])]\n"
+    "    def parameters(self):\n"
+    "        return self.params\n"
+)
+
+
+def write_fake_reference(folder):
+    (folder / "micrograd").mkdir()
+    (folder / "micrograd" / "engine.py").write_text(FAKE_ENGINE)
+    (folder / "micrograd" / "nn.py").write_text(FAKE_NN)
+    return folder
+
+
+def test_reference_folder_loads_under_its_own_name_and_ours_is_untouched(tmp_path):
+    engine, nn, origin = load_reference(str(write_fake_reference(tmp_path)))
+    assert nn.Value is engine.Value and engine.Value is not micrograd.engine.Value
+    assert sys.modules["micrograd.engine"] is micrograd.engine
+    assert origin == str(tmp_path)
+
+
+def test_reference_wheel_loads(tmp_path):
+    wheel = tmp_path / "micrograd-0.1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("micrograd/engine.py", FAKE_ENGINE)
+        archive.writestr("micrograd/nn.py", FAKE_NN)
+    _, nn, _ = load_reference(str(wheel))
+    model = nn.MLP(2, [3])
+    copy_weights(MLP(2, [3], rng=0), model)
+    assert [p.data for p in model.parameters()] == [p.data for p in MLP(2, [3], rng=0).parameters()]
+
+
+def test_missing_or_malformed_reference_is_a_clear_error(tmp_path):
+    with pytest.raises(ReferenceNotFoundError, match="no such file"):
+        load_reference(str(tmp_path / "absent.whl"))
+    (tmp_path / "not_a_wheel.whl").write_text("hello")
+    with pytest.raises(ReferenceNotFoundError, match="not a wheel"):
+        load_reference(str(tmp_path / "not_a_wheel.whl"))
+    with pytest.raises(ReferenceNotFoundError, match=r"has no micrograd/engine\.py"):
+        load_reference(str(tmp_path))
+
+
+def test_bench_runs_without_the_reference_and_says_so(tmp_path, capsys):
+    assert main(["--reference", str(tmp_path / "absent"), "--steps", "1", "--graph-points", "4", "--repeats", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "timing ours alone" in out and "ms/step" in out
