@@ -124,7 +124,7 @@ def run_sample(args) -> None:
 
     from .model import GPT
     from .sample import generate
-    from .tokenizer import CharTokenizer, load_tokenizer
+    from .tokenizer import load_tokenizer, start_tokens
 
     model = GPT.from_pretrained(args.model)
     spec_file = Path(args.model) / "tokenizer.json"
@@ -133,9 +133,8 @@ def run_sample(args) -> None:
         raise ValueError(
             f"the tokenizer has {tokenizer.vocab_size} tokens but the model only {model.config.vocab_size}"
         )
-    is_char = isinstance(tokenizer, CharTokenizer)
-    texts = args.prompt or ["\n" if is_char else "<|endoftext|>"]
-    prompts = [tokenizer.encode(text, allow_eot=True) or tokenizer.encode("\n") for text in texts]
+    texts = args.prompt or [tokenizer.decode(start_tokens(tokenizer))]
+    prompts = [tokenizer.encode(text, allow_eot=True) or start_tokens(tokenizer) for text in texts]
     n_positions = model.config.n_positions
     room = n_positions - max(len(p) for p in prompts)
     if room < 0 and not args.sliding_window:

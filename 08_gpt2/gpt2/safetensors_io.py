@@ -151,7 +151,7 @@ def write_safetensors(
     for name in sorted(tensors):
         if name == "__metadata__":
             raise ValueError("'__metadata__' is reserved and cannot name a tensor")
-        array = np.ascontiguousarray(tensors[name], dtype="<f4")
+        array = np.asarray(tensors[name], dtype="<f4")  # tobytes() writes C order
         header[name] = {"dtype": "F32", "shape": list(array.shape), "data_offsets": [offset, offset + array.nbytes]}
         arrays.append(array)
         offset += array.nbytes

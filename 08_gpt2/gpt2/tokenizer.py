@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import regex
 
-__all__ = ["EOT", "CharTokenizer", "GPT2Tokenizer", "bytes_to_unicode", "load_tokenizer"]
+__all__ = ["EOT", "CharTokenizer", "GPT2Tokenizer", "bytes_to_unicode", "load_tokenizer", "start_tokens"]
 
 EOT = "<|endoftext|>"
 # GPT-2's split pattern: contractions, letter runs, digit runs, other symbols, each with an optional leading
@@ -176,6 +176,13 @@ class CharTokenizer:
 
     def to_dict(self) -> dict:
         return {"type": "char", "chars": "".join(self.chars)}
+
+
+def start_tokens(tokenizer) -> list[int]:
+    """What to generate from when there is no prompt: <|endoftext|>, or a newline (else id 0) for characters."""
+    if isinstance(tokenizer, GPT2Tokenizer):
+        return [tokenizer.eot_id]
+    return [tokenizer.stoi.get("\n", 0)]
 
 
 def load_tokenizer(spec: dict | None):

@@ -29,7 +29,7 @@ from shared.seeding import make_rng
 from .model import GPT, GPTConfig, config_from_dict
 from .optim import AdamW, clip_grad_norm, cosine_lr
 from .sample import generate
-from .tokenizer import CharTokenizer, GPT2Tokenizer
+from .tokenizer import CharTokenizer, GPT2Tokenizer, start_tokens
 
 __all__ = ["TrainConfig", "load_checkpoint", "matmul_peak_flops", "train"]
 
@@ -310,7 +310,7 @@ def train(cfg: TrainConfig, out: Path, resume: str | Path | None = None, text: s
     )
     sample = ""
     if cfg.sample_tokens:
-        start = tokenizer.encode("\n") if cfg.tokenizer == "char" else [tokenizer.eot_id]
+        start = start_tokens(tokenizer)
         rng = make_rng(cfg.seed)
         tokens = [
             int(t[0])

@@ -1,0 +1,46 @@
+"""Exact parity of our GPT-2 BPE with tiktoken's "gpt2" encoding, offline.
+
+tiktoken looks for its files in TIKTOKEN_CACHE_DIR under the SHA-1 of their URLs; the fixture
+puts copies of the released files there so no download is attempted.
+"""
+
+import shutil
+
+import pytest
+from conftest import data_or_skip
+
+from shared.data import read_text
+from shared.testing import oracle
+
+pytestmark = pytest.mark.parity
+
+CACHE_NAMES = {
+    "gpt2/vocab.bpe": "6d1cbeee0f20b3d9449abfede4726ed8212e3aee",
+    "gpt2/encoder.json": "6c7ea1a7e38e3a7f062df639a5b80947f075ffe6",
+}
+
+
+@pytest.fixture(scope="module")
+def tiktoken_gpt2(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("tiktoken_cache")
+    for name, cached in CACHE_NAMES.items():
+        shutil.copy(data_or_skip(name), cache / cached)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TIKTOKEN_CACHE_DIR", str(cache))
+        tiktoken = oracle("tiktoken")
+        yield tiktoken.get_encoding("gpt2")
+
+
+@pytest.mark.parametrize("name", ["taylorswift.txt", "tinyshakespeare.txt"])
+def test_encoding_equals_tiktoken_on_real_text(gpt2_tokenizer, tiktoken_gpt2, name):
+    data_or_skip(name)
+    text = read_text(name)
+    ids = gpt2_tokenizer.encode(text)
+    assert ids == tiktoken_gpt2.encode_ordinary(text)
+    assert gpt2_tokenizer.decode(ids) == text
+
+
+@pytest.mark.parametrize("text", ["hello <|endoftext|> world", "<|endoftext|>a<|endoftext|>", "  \n\t x  y\r\n"])
+def test_special_token_handling_equals_tiktoken(gpt2_tokenizer, tiktoken_gpt2, text):
+    assert gpt2_tokenizer.encode(text, allow_eot=True) == tiktoken_gpt2.encode(text, allowed_special="all")
+    assert gpt2_tokenizer.encode(text) == tiktoken_gpt2.encode_ordinary(text)
