@@ -48,8 +48,10 @@ def train_and_report(config: TrainConfig, out: Path, progress: bool = True) -> d
     test_data = load(config.dataset, "test")
     model = build_model(config)
     sizes = "-".join(str(s) for s in [784, *config.hidden, 10])
-    print(f"{run_name(config)}: {sizes}, {len(train_data[1])} training examples, "
-          f"{sum(p.data.size for p in model.parameters())} parameters")
+    print(
+        f"{run_name(config)}: {sizes}, {len(train_data[1])} training examples, "
+        f"{sum(p.data.size for p in model.parameters())} parameters"
+    )
     history = fit(model, config, train_data, test_data, progress=progress)
     test_loss, test_accuracy, predictions = evaluate(model, *test_data)
     names = CLASS_NAMES[config.dataset]
@@ -68,8 +70,10 @@ def train_and_report(config: TrainConfig, out: Path, progress: bool = True) -> d
         "epochs": config.epochs,
         "seconds": round(seconds, 3),
     }
-    print(f"{run_name(config)}: test accuracy {test_accuracy:.4f} (error {1 - test_accuracy:.2%}) "
-          f"after {config.epochs} epochs, {seconds:.1f}s; outputs in {out}")
+    print(
+        f"{run_name(config)}: test accuracy {test_accuracy:.4f} (error {1 - test_accuracy:.2%}) "
+        f"after {config.epochs} epochs, {seconds:.1f}s; outputs in {out}"
+    )
     return metrics
 
 
@@ -87,8 +91,10 @@ def evaluate_checkpoint(path: Path, out: Path) -> dict:
     X, y = load(config.dataset, "test")
     test_loss, test_accuracy, predictions = evaluate(model, X, y)
     plots.plot_misclassified(out / "misclassified.png", X, y, predictions, CLASS_NAMES[config.dataset])
-    print(f"{path}: {run_name(config)} test loss {test_loss:.4f}, test accuracy {test_accuracy:.4f} "
-          f"(error {1 - test_accuracy:.2%})")
+    print(
+        f"{path}: {run_name(config)} test loss {test_loss:.4f}, test accuracy {test_accuracy:.4f} "
+        f"(error {1 - test_accuracy:.2%})"
+    )
     return {"test_accuracy": test_accuracy, "test_error": 1.0 - test_accuracy, "test_loss": test_loss}
 
 
@@ -100,24 +106,40 @@ def train_parser() -> argparse.ArgumentParser:
         "`python -m mlp repro` reruns the README's results table.",
     )
     parser.add_argument("--dataset", choices=DATASETS, default=defaults.dataset)
-    parser.add_argument("--hidden", type=int, nargs="*", default=list(defaults.hidden), metavar="UNITS",
-                        help="hidden layer sizes (default: 256 256)")
+    parser.add_argument(
+        "--hidden",
+        type=int,
+        nargs="*",
+        default=list(defaults.hidden),
+        metavar="UNITS",
+        help="hidden layer sizes (default: 256 256)",
+    )
     parser.add_argument("--softmax-regression", action="store_true", help="no hidden layer (same as --hidden)")
     parser.add_argument("--activation", choices=("relu", "tanh", "sigmoid"), default=defaults.activation)
-    parser.add_argument("--init", choices=("he", "xavier"), default=None,
-                        help="weight initialisation (default: he for relu, xavier otherwise)")
+    parser.add_argument(
+        "--init",
+        choices=("he", "xavier"),
+        default=None,
+        help="weight initialisation (default: he for relu, xavier otherwise)",
+    )
     parser.add_argument("--dropout", type=float, default=defaults.dropout)
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--lr", type=float, default=defaults.lr, help="(peak) learning rate")
     parser.add_argument("--momentum", type=float, default=defaults.momentum)
     parser.add_argument("--weight-decay", type=float, default=defaults.weight_decay)
-    parser.add_argument("--schedule", choices=SCHEDULES, default=defaults.schedule,
-                        help="learning rate schedule over the run")
+    parser.add_argument(
+        "--schedule", choices=SCHEDULES, default=defaults.schedule, help="learning rate schedule over the run"
+    )
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--limit", type=int, default=None, help="train on the first N examples only")
-    parser.add_argument("--eval", type=Path, default=None, metavar="CHECKPOINT",
-                        help="evaluate a saved checkpoint on its test set instead of training")
+    parser.add_argument(
+        "--eval",
+        type=Path,
+        default=None,
+        metavar="CHECKPOINT",
+        help="evaluate a saved checkpoint on its test set instead of training",
+    )
     parser.add_argument("--out", type=Path, default=None, help="output folder (default runs/<name>/)")
     parser.add_argument("--no-progress", action="store_true", help="no progress line")
     return parser
@@ -125,8 +147,14 @@ def train_parser() -> argparse.ArgumentParser:
 
 def repro_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mlp repro", description="Rerun the README's results table.")
-    parser.add_argument("--only", nargs="+", choices=list(REPRO), default=None, metavar="NAME",
-                        help=f"configurations to run: {', '.join(REPRO)} (default: all)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=list(REPRO),
+        default=None,
+        metavar="NAME",
+        help=f"configurations to run: {', '.join(REPRO)} (default: all)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="output folder (default runs/repro/)")
     parser.add_argument("--no-progress", action="store_true")
     return parser

@@ -138,8 +138,10 @@ def main(argv: list[str] | None = None) -> int:
     model = make_mlp(784, args.hidden, 10, rng=0)
     flops = epoch_flops(model, len(X))
     sizes = "-".join(str(s) for s in [784, *args.hidden, 10])
-    print(f"one MNIST epoch: {len(X)} examples, {sizes} MLP, batch {args.batch_size}, float32, "
-          f"{threads} BLAS thread(s), {flops / 1e9:.1f} GFLOP of matmuls")
+    print(
+        f"one MNIST epoch: {len(X)} examples, {sizes} MLP, batch {args.batch_size}, float32, "
+        f"{threads} BLAS thread(s), {flops / 1e9:.1f} GFLOP of matmuls"
+    )
 
     try:
         import torch
@@ -173,13 +175,19 @@ def main(argv: list[str] | None = None) -> int:
     nominal = NOMINAL_GFLOPS_PER_CORE * threads
     print(f"ours:    best {best:.3f}s, median {statistics.median(ours):.3f}s per epoch")
     if theirs:
-        print(f"PyTorch: best {min(theirs):.3f}s, median {statistics.median(theirs):.3f}s per epoch "
-              f"(torch {torch.__version__}, {torch.get_num_threads()} threads)")
-        print(f"ratio ours / PyTorch: {best / min(theirs):.2f}x (best), "
-              f"{statistics.median(ours) / statistics.median(theirs):.2f}x (median)")
-    print(f"training step matmul throughput: {gflops:.1f} GFLOP/s = {gflops / nominal:.0%} of the nominal "
-          f"{nominal:.0f} GFLOP/s ({threads} x {NOMINAL_GFLOPS_PER_CORE:.0f}); a 1024^3 NumPy matmul reached "
-          f"{peak:.1f} GFLOP/s in this run ({gflops / peak:.0%})")
+        print(
+            f"PyTorch: best {min(theirs):.3f}s, median {statistics.median(theirs):.3f}s per epoch "
+            f"(torch {torch.__version__}, {torch.get_num_threads()} threads)"
+        )
+        print(
+            f"ratio ours / PyTorch: {best / min(theirs):.2f}x (best), "
+            f"{statistics.median(ours) / statistics.median(theirs):.2f}x (median)"
+        )
+    print(
+        f"training step matmul throughput: {gflops:.1f} GFLOP/s = {gflops / nominal:.0%} of the nominal "
+        f"{nominal:.0f} GFLOP/s ({threads} x {NOMINAL_GFLOPS_PER_CORE:.0f}); a 1024^3 NumPy matmul reached "
+        f"{peak:.1f} GFLOP/s in this run ({gflops / peak:.0%})"
+    )
     return 0
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from .layers import Module
 
-__all__ = ["CheckpointError", "save_checkpoint", "read_checkpoint", "load_parameters"]
+__all__ = ["CheckpointError", "load_parameters", "read_checkpoint", "save_checkpoint"]
 
 META_KEY = "meta"
 

@@ -18,7 +18,7 @@ import numpy as np
 from shared.data import load_mnist
 from shared.seeding import make_rng
 
-__all__ = ["DATASETS", "CLASS_NAMES", "PIXEL_STATS", "load", "minibatches", "accuracy", "check_dataset"]
+__all__ = ["CLASS_NAMES", "DATASETS", "PIXEL_STATS", "accuracy", "check_dataset", "load", "minibatches"]
 
 DATASETS = ("mnist", "fashion")
 
@@ -91,10 +91,13 @@ def accuracy(logits: np.ndarray, y: np.ndarray) -> float:
 def check_dataset(X: np.ndarray, y: np.ndarray, in_features: int, classes: int, name: str = "data") -> None:
     """Raise ValueError naming what was expected if X, y cannot feed a model of this shape."""
     if not isinstance(X, np.ndarray) or X.ndim != 2 or X.shape[1] != in_features:
-        raise ValueError(f"{name}: the model expects inputs of shape (N, {in_features}), got "
-                         f"{getattr(X, 'shape', type(X).__name__)}")
+        raise ValueError(
+            f"{name}: the model expects inputs of shape (N, {in_features}), got {getattr(X, 'shape', type(X).__name__)}"
+        )
     if not np.issubdtype(X.dtype, np.floating):
         raise ValueError(f"{name}: inputs must be floating point, got {X.dtype}")
+    if not np.isfinite(X).all():
+        raise ValueError(f"{name}: inputs must be finite numbers, found NaN or infinity")
     if not isinstance(y, np.ndarray) or y.ndim != 1 or len(y) != len(X):
         raise ValueError(f"{name}: labels must have shape ({len(X)},), got {getattr(y, 'shape', type(y).__name__)}")
     if not np.issubdtype(y.dtype, np.integer):
@@ -103,5 +106,6 @@ def check_dataset(X: np.ndarray, y: np.ndarray, in_features: int, classes: int, 
         raise ValueError(f"{name}: no examples")
     low, high = int(y.min()), int(y.max())
     if low < 0 or high >= classes:
-        raise ValueError(f"{name}: labels must be in [0, {classes - 1}] for a {classes}-class model, "
-                         f"got values in [{low}, {high}]")
+        raise ValueError(
+            f"{name}: labels must be in [0, {classes - 1}] for a {classes}-class model, got values in [{low}, {high}]"
+        )

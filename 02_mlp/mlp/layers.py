@@ -22,6 +22,7 @@ simply calls `backward` in reverse order), convolution, or anything beyond 2-D i
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 import numpy as np
@@ -29,16 +30,16 @@ import numpy as np
 from shared.seeding import make_rng
 
 __all__ = [
-    "Parameter",
-    "Module",
-    "Linear",
-    "ReLU",
-    "Tanh",
-    "Sigmoid",
-    "Dropout",
-    "Sequential",
-    "make_mlp",
     "INITS",
+    "Dropout",
+    "Linear",
+    "Module",
+    "Parameter",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Tanh",
+    "make_mlp",
 ]
 
 INITS = ("he", "xavier")
@@ -339,7 +340,7 @@ def make_mlp(
     rng = make_rng(rng)
     sizes = [in_features, *hidden, out_features]
     layers: list[Module] = []
-    for index, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for index, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
         layers.append(Linear(fan_in, fan_out, init=init, rng=rng, dtype=dtype, input_grad=input_grad or index > 0))
         if index < len(sizes) - 2:  # no activation after the output layer: it emits logits
             layers.append(_ACTIVATIONS[activation]())

@@ -75,8 +75,9 @@ class CrossEntropyLoss:
             raise ValueError(f"logits must be a 2-D float array (N, classes), got {shape}")
         targets = np.asarray(targets)
         if targets.ndim != 1 or len(targets) != len(logits):
-            raise ValueError(f"targets must have shape ({len(logits)},) to match logits {logits.shape}, "
-                             f"got {targets.shape}")
+            raise ValueError(
+                f"targets must have shape ({len(logits)},) to match logits {logits.shape}, got {targets.shape}"
+            )
         if not np.issubdtype(targets.dtype, np.integer):
             raise ValueError(f"targets must be integer class indices, got dtype {targets.dtype}")
         if len(targets) == 0:
@@ -84,6 +85,7 @@ class CrossEntropyLoss:
         C = logits.shape[1]
         low, high = int(targets.min()), int(targets.max())
         if low < 0 or high >= C:
-            raise ValueError(f"targets must be class indices in [0, {C - 1}] for {C} logits per row, "
-                             f"got values in [{low}, {high}]")
+            raise ValueError(
+                f"targets must be class indices in [0, {C - 1}] for {C} logits per row, got values in [{low}, {high}]"
+            )
         return logits, targets

@@ -14,7 +14,7 @@ from shared.plotting import image_grid, new_figure, save_figure
 
 from .train import History
 
-__all__ = ["plot_history", "plot_misclassified", "plot_first_layer"]
+__all__ = ["plot_first_layer", "plot_history", "plot_misclassified"]
 
 
 def plot_history(path: Path, history: History, title: str = "") -> Path:

@@ -23,12 +23,12 @@ import numpy as np
 from shared.progress import Progress
 from shared.seeding import make_rng
 
-from .data import DATASETS, accuracy, check_dataset, minibatches
+from .data import DATASETS, check_dataset, minibatches
 from .layers import INITS, Module, Sequential, make_mlp
 from .losses import CrossEntropyLoss
 from .optim import SGD
 
-__all__ = ["TrainConfig", "History", "build_model", "train_epoch", "evaluate", "fit", "lr_at"]
+__all__ = ["History", "TrainConfig", "build_model", "evaluate", "fit", "lr_at", "train_epoch"]
 
 SCHEDULES = ("constant", "cosine")
 
