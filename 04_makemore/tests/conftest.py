@@ -1,0 +1,18 @@
+"""Small generated names so that the unit tests never need the real data set."""
+
+import numpy as np
+import pytest
+from makemore.data import CHARS
+
+
+@pytest.fixture
+def toy_names():
+    """300 pseudo-names from a fixed generator: a few syllables, so there is structure to learn."""
+    rng = np.random.default_rng(0)
+    syllables = ["an", "na", "el", "li", "ma", "ri", "jo", "ke", "sa", "ly", "em", "ah"]
+    return ["".join(rng.choice(syllables, size=rng.integers(1, 5))) for _ in range(300)]
+
+
+@pytest.fixture
+def vocab():
+    return CHARS
