@@ -154,6 +154,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--slow-merges", type=int, default=150, help="merges run by the recount trainer")
     parser.add_argument("--symbols", type=int, default=10000, help="Sennrich merges (default: 10000)")
     parser.add_argument("--repeats", type=int, default=3, help="encoding runs, best taken (default: 3)")
+    parser.add_argument(
+        "--full-recount-vocab",
+        type=int,
+        default=0,
+        help="also run both trainers all the way to this vocab (no extrapolation; slow)",
+    )
+    parser.add_argument("--only", choices=["training", "sennrich", "encoding"], help="run one part")
     parser.add_argument("--out", help="output folder (default: runs/bench)")
     args = parser.parse_args(argv)
     if args.vocab_size < 257 or args.slow_merges < 1 or args.symbols < 1 or args.repeats < 1:
@@ -161,16 +168,24 @@ def main(argv: list[str] | None = None) -> None:
 
     text = read_input_text("tinyshakespeare.txt")
     results = {}
-    print(f"(a) RegexTokenizer training to vocab {args.vocab_size} on tiny shakespeare", flush=True)
-    results["training"] = bench_training(text, args.vocab_size, args.slow_merges)
-    print(json.dumps(results["training"], indent=2), flush=True)
-    print(f"(a') Sennrich BPE, {args.symbols} merges on tiny shakespeare: ours vs subword-nmt", flush=True)
-    results["sennrich"] = bench_sennrich(text, args.symbols)
-    print(json.dumps(results["sennrich"], indent=2), flush=True)
-    for name in ("gpt2", "cl100k_base"):
-        print(f"(b) {name} encoding throughput on tiny shakespeare (single thread)", flush=True)
-        results[name] = bench_encoding(name, text, args.repeats)
-        print(json.dumps(results[name], indent=2), flush=True)
+    if args.only in (None, "training"):
+        print(f"(a) RegexTokenizer training to vocab {args.vocab_size} on tiny shakespeare", flush=True)
+        results["training"] = bench_training(text, args.vocab_size, args.slow_merges)
+        print(json.dumps(results["training"], indent=2), flush=True)
+        if args.full_recount_vocab > 256:
+            vocab = args.full_recount_vocab
+            print(f"(a) both trainers run to vocab {vocab} (no extrapolation)", flush=True)
+            results["training_full"] = bench_training(text, vocab, vocab - 256)
+            print(json.dumps(results["training_full"], indent=2), flush=True)
+    if args.only in (None, "sennrich"):
+        print(f"(a') Sennrich BPE, {args.symbols} merges on tiny shakespeare: ours vs subword-nmt", flush=True)
+        results["sennrich"] = bench_sennrich(text, args.symbols)
+        print(json.dumps(results["sennrich"], indent=2), flush=True)
+    if args.only in (None, "encoding"):
+        for name in ("gpt2", "cl100k_base"):
+            print(f"(b) {name} encoding throughput on tiny shakespeare (single thread)", flush=True)
+            results[name] = bench_encoding(name, text, args.repeats)
+            print(json.dumps(results[name], indent=2), flush=True)
     path = output_dir(args.out, "bench") / "bench.json"
     path.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {path}")
