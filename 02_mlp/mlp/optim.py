@@ -41,6 +41,7 @@ class SGD:
             raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
         self.lr, self.momentum, self.weight_decay = float(lr), float(momentum), float(weight_decay)
         self.velocity = [np.zeros_like(p.data) for p in self.params] if momentum > 0 else []
+        self._scratch = [np.empty_like(p.data) for p in self.params]  # so a step allocates nothing
 
     def zero_grad(self) -> None:
         for p in self.params:
@@ -48,12 +49,16 @@ class SGD:
 
     def step(self) -> None:
         for index, p in enumerate(self.params):
-            g = p.grad
+            scratch = self._scratch[index]
+            g = p.grad  # never modified: it stays dL/dp
             if self.weight_decay:
-                g = g + self.weight_decay * p.data  # a new array: p.grad stays the loss gradient
+                np.multiply(p.data, self.weight_decay, out=scratch)
+                scratch += g
+                g = scratch
             if self.momentum:
                 v = self.velocity[index]
-                v *= self.momentum  # in place: no new arrays on the hot path
+                v *= self.momentum
                 v += g
                 g = v
-            p.data -= self.lr * g
+            np.multiply(g, self.lr, out=scratch)
+            p.data -= scratch
