@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--optimizer", choices=("sgd", "adamw"), help="sgd (1989) or adamw (modern)")
     t.add_argument("--activation", choices=("tanh", "relu"), help="hidden units: scaled tanh (1989) or relu")
     t.add_argument("--output", choices=("tanh", "linear"), help="tanh + MSE (1989) or linear + softmax CE")
+    t.add_argument("--tanh", choices=("scaled", "plain"), help="scaled 1.7159 tanh(2x/3) (paper) or tanh (repro)")
     t.add_argument("--dropout", type=probability, help="dropout before H3 (1989: 0; modern 0.25)")
     t.add_argument("--shift", action=argparse.BooleanOptionalAction, help="+-1 pixel shift augmentation")
     t.add_argument("--no-plots", action="store_true", help="skip the PNGs")
@@ -134,6 +135,7 @@ def cmd_train(args) -> None:
         optimizer=args.optimizer,
         activation=args.activation,
         output=args.output,
+        tanh=args.tanh,
         dropout=args.dropout,
         shift=args.shift,
     )

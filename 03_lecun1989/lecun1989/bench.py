@@ -51,9 +51,10 @@ def torch_forward(p: dict, x, config: Config | None = None):
     import torch.nn.functional as F
 
     config = config or Config()
+    A, S = (TANH_A, TANH_S) if config.tanh == "scaled" else (1.0, 1.0)
 
     def act(z):
-        return TANH_A * torch.tanh(TANH_S * z) if config.activation == "tanh" else torch.relu(z)
+        return A * torch.tanh(S * z) if config.activation == "tanh" else torch.relu(z)
 
     x = F.pad(x, (2, 2, 2, 2), "constant", -1.0)
     x = act(F.conv2d(x, p["H1.weight"], stride=2) + p["H1.bias"])  # (N, 12, 8, 8)
@@ -64,7 +65,7 @@ def torch_forward(p: dict, x, config: Config | None = None):
     x = act(torch.cat(slices, dim=1) + p["H2.bias"])  # (N, 12, 4, 4)
     x = act(x.flatten(start_dim=1) @ p["H3.weight"] + p["H3.bias"])  # (N, 30)
     x = x @ p["out.weight"] + p["out.bias"]  # (N, 10)
-    return TANH_A * torch.tanh(TANH_S * x) if config.output == "tanh" else x
+    return A * torch.tanh(S * x) if config.output == "tanh" else x
 
 
 def time_ours(net: Net, images: np.ndarray, targets: np.ndarray, lr: float) -> float:

@@ -169,15 +169,15 @@ def conv_backward(dy: np.ndarray, cache):
 # --------------------------------------------------------------------------- activations
 
 
-def scaled_tanh_forward(z: np.ndarray):
-    """y = A tanh(S z), A = 1.7159, S = 2/3. Returns y and the cache (y itself)."""
-    y = TANH_A * np.tanh(TANH_S * z)
+def scaled_tanh_forward(z: np.ndarray, a: float = TANH_A, s: float = TANH_S):
+    """y = a tanh(s z), by default a = 1.7159, s = 2/3 (a = s = 1: plain tanh). Returns y and the cache (y)."""
+    y = a * np.tanh(s * z)
     return y, y
 
 
-def scaled_tanh_backward(dy: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """dz = dy * A S (1 - tanh^2(S z)) = dy * (S / A) (A^2 - y^2), written with the output y."""
-    return dy * (TANH_S / TANH_A) * (TANH_A * TANH_A - y * y)
+def scaled_tanh_backward(dy: np.ndarray, y: np.ndarray, a: float = TANH_A, s: float = TANH_S) -> np.ndarray:
+    """dz = dy * a s (1 - tanh^2(s z)) = dy * (s / a) (a^2 - y^2), written with the output y."""
+    return dy * (s / a) * (a * a - y * y)
 
 
 def relu_forward(z: np.ndarray):

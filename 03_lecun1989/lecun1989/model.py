@@ -80,6 +80,7 @@ class Config:
     output: str = "tanh"  # "tanh": scaled tanh + MSE to +-1 targets (paper); "linear": logits + softmax CE
     dropout: float = 0.0  # dropout probability on H2's outputs (the input of H3, the biggest layer)
     output_bias: float = -1.0  # initial output bias: 9 of 10 targets are -1 (the repro's choice)
+    tanh: str = "scaled"  # every tanh: "scaled" 1.7159 tanh(2x/3) (the paper) or "plain" tanh(x) (the repro)
 
     def __post_init__(self):
         if self.activation not in ("tanh", "relu"):
@@ -88,6 +89,8 @@ class Config:
             raise ValueError(f"output must be 'tanh' (MSE) or 'linear' (softmax cross-entropy), got {self.output!r}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.tanh not in ("scaled", "plain"):
+            raise ValueError(f"tanh must be 'scaled' or 'plain', got {self.tanh!r}")
         if not math.isfinite(self.output_bias):
             raise ValueError(f"output_bias must be finite, got {self.output_bias}")
 
@@ -185,12 +188,12 @@ class Net:
 
     def _hidden(self, z: np.ndarray):
         if self.config.activation == "tanh":
-            return layers.scaled_tanh_forward(z)
+            return layers.scaled_tanh_forward(z, *self.tanh_constants)
         return layers.relu_forward(z)
 
     def _hidden_backward(self, dy: np.ndarray, y: np.ndarray) -> np.ndarray:
         if self.config.activation == "tanh":
-            return layers.scaled_tanh_backward(dy, y)
+            return layers.scaled_tanh_backward(dy, y, *self.tanh_constants)
         return layers.relu_backward(dy, y)
 
     def _check_images(self, images: np.ndarray) -> np.ndarray:
@@ -219,7 +222,7 @@ class Net:
         h3, a3 = self._hidden(z3)
         z4, c4 = layers.linear_forward(h3, p["out.weight"], p["out.bias"])  # (N, 10)
         if self.config.output == "tanh":
-            y, a4 = layers.scaled_tanh_forward(z4)
+            y, a4 = layers.scaled_tanh_forward(z4, *self.tanh_constants)
         else:
             y, a4 = z4, None
         return y, (c1, a1, c2, a2, d2, c3, a3, c4, a4)
@@ -235,7 +238,7 @@ class Net:
         images = self._check_images(images)
         y, (c1, a1, c2, a2, d2, c3, a3, c4, a4) = self._forward(images, dropout_mask)
         loss, dy = self.loss(y, targets, labels)
-        dz4 = layers.scaled_tanh_backward(dy, a4) if self.config.output == "tanh" else dy
+        dz4 = layers.scaled_tanh_backward(dy, a4, *self.tanh_constants) if self.config.output == "tanh" else dy
         dh3, self.g["out.weight"][...], self.g["out.bias"][...] = layers.linear_backward(dz4, c4)
         dz3 = self._hidden_backward(dh3, a3)
         dh2d, self.g["H3.weight"][...], self.g["H3.bias"][...] = layers.linear_backward(dz3, c3)
@@ -246,6 +249,11 @@ class Net:
         return loss
 
     # ----------------------------------------------------------------------- the fused batch-size-1 step
+
+    @property
+    def tanh_constants(self) -> tuple[float, float]:
+        """(A, S) of f(x) = A tanh(S x) for every tanh of the network."""
+        return (TANH_A, TANH_S) if self.config.tanh == "scaled" else (1.0, 1.0)
 
     def _build_step(self) -> None:
         """Index arrays and buffers for `step`, so a step allocates nothing."""
@@ -300,19 +308,21 @@ class Net:
     def _act(self, z: np.ndarray, out: np.ndarray, tanh: bool) -> None:
         """out = f(z); z is overwritten."""
         if tanh:
-            np.multiply(z, TANH_S, out=z)
+            A, S = self.tanh_constants
+            np.multiply(z, S, out=z)
             np.tanh(z, out=z)
-            np.multiply(z, TANH_A, out=out)
+            np.multiply(z, A, out=out)
         else:
             np.maximum(z, 0, out=out)
 
     def _act_grad(self, y: np.ndarray, dy: np.ndarray, out: np.ndarray, tanh: bool) -> None:
         """out = dy * f'(z), written with the output y = f(z)."""
         if tanh:  # f' = (S/A)(A^2 - y^2) = S A - (S/A) y^2
+            A, S = self.tanh_constants
             tmp = self._tmp[y.size].reshape(y.shape)
             np.multiply(y, y, out=tmp)
-            np.multiply(tmp, -TANH_S / TANH_A, out=tmp)
-            tmp += TANH_S * TANH_A
+            np.multiply(tmp, -S / A, out=tmp)
+            tmp += S * A
             np.multiply(dy, tmp, out=out)
         else:
             np.multiply(dy, y > 0, out=out)

@@ -70,7 +70,9 @@ def test_h2_sparse_conv_with_minus_one_padding_and_unit_bias_matches_torch():
 
 
 @pytest.mark.parametrize(
-    "config", [Config(), Config(activation="relu", output="linear", output_bias=0.0)], ids=["1989", "modern"]
+    "config",
+    [Config(), Config(tanh="plain"), Config(activation="relu", output="linear", output_bias=0.0)],
+    ids=["1989", "plain-tanh", "modern"],
 )
 def test_network_loss_and_gradients_match_torch(config):
     torch = oracle("torch")
