@@ -93,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     repro = commands.add_parser("repro", help="nanoGPT's CPU shakespeare_char run (2000 iterations)")
     repro.add_argument("--out", default=None, help="output folder (default: runs/repro)")
     repro.add_argument("--only", choices=[REPRO_NAME], default=None, help="the configuration to run")
+    repro.add_argument("--seed", type=int, default=1337, help="initialisation, batches and dropout (default: 1337)")
     add_threads(repro)
     return parser
 
@@ -112,7 +113,7 @@ def run_repro(args) -> None:
     from .train import TrainConfig, train
 
     out = output_dir(args.out, "repro")
-    metrics = train(TrainConfig(**REPRO_CONFIG), out)
+    metrics = train(TrainConfig(**REPRO_CONFIG, seed=args.seed), out)
     print(f"{REPRO_NAME}: val loss {metrics['val_loss']:.4f} (nanoGPT: 1.88); results in {out / 'results.json'}")
 
 

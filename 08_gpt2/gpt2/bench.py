@@ -1,0 +1,201 @@
+"""Benchmarks against PyTorch CPU (Hugging Face's GPT2LMHeadModel), same threads, same run.
+
+    python -m gpt2.bench [--threads 1] [--only forward|generate|train] [--repeats 3]
+
+1. forward: tokens/s of the 124M architecture (random weights) on one sequence of T=256 tokens.
+2. generate: tokens/s for 64 new tokens after a 512-token prompt (124M, greedy), with the KV cache
+   and with a full recompute per token, ours and PyTorch's (HF `generate(use_cache=...)`).
+3. train: one training step (forward, backward, clip, AdamW) of nanoGPT's CPU shakespeare_char
+   configuration (4 layers, 4 heads, 128 wide, block 64, batch 12, vocab 65).
+
+Each figure is the best of `--repeats` runs after a warm-up. PyTorch is imported lazily; without
+it, only our numbers are printed. Timing on a shared machine is noisy: compare ratios, not totals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+
+def _best_time(fn, repeats: int) -> float:
+    fn()  # warm-up: first-touch allocations, thread pools
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _torch(threads: int):
+    try:
+        import torch
+        import transformers
+    except ImportError:
+        print("note: PyTorch / transformers not installed; printing our numbers only (pip install torch transformers)")
+        return None, None
+    torch.set_num_threads(threads)
+    transformers.logging.set_verbosity_error()
+    return torch, transformers
+
+
+def _hf_model(transformers, torch, config, seed=0):
+    torch.manual_seed(seed)
+    hf_config = transformers.GPT2Config(
+        vocab_size=config.vocab_size, n_positions=config.n_positions, n_embd=config.n_embd,
+        n_layer=config.n_layer, n_head=config.n_head, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
+    )  # fmt: skip
+    return transformers.GPT2LMHeadModel(hf_config)
+
+
+def bench_forward(repeats: int, threads: int) -> dict:
+    import numpy as np
+
+    from .model import GPT, GPTConfig
+
+    T = 256
+    config = GPTConfig.preset("gpt2")
+    model = GPT(config, seed=0).eval()
+    idx = np.random.default_rng(0).integers(0, config.vocab_size, (1, T))
+    ours = _best_time(lambda: model(idx), repeats)
+    result = {"tokens": T, "ours_seconds": ours, "ours_tokens_per_second": T / ours}
+    torch, transformers = _torch(threads)
+    if torch is not None:
+        hf = _hf_model(transformers, torch, config).eval()
+        ids = torch.tensor(idx)
+        with torch.no_grad():
+            theirs = _best_time(lambda: hf(ids), repeats)
+        result.update(torch_seconds=theirs, torch_tokens_per_second=T / theirs, time_ratio=ours / theirs)
+    return result
+
+
+def bench_generate(repeats: int, threads: int, prompt_len: int = 512, new_tokens: int = 64) -> dict:
+    import numpy as np
+
+    from .model import GPT, GPTConfig
+    from .sample import generate
+
+    config = GPTConfig.preset("gpt2")
+    model = GPT(config, seed=0)
+    prompt = np.random.default_rng(0).integers(0, config.vocab_size, prompt_len).tolist()
+
+    def ours(use_cache):
+        return lambda: list(generate(model, [prompt], new_tokens, temperature=0.0, use_cache=use_cache))
+
+    result = {"prompt_tokens": prompt_len, "new_tokens": new_tokens}
+    cached = _best_time(ours(True), repeats)
+    recompute = _best_time(ours(False), max(1, repeats // 3))  # the slow one: fewer repeats
+    result.update(ours_cache_tokens_per_second=new_tokens / cached,
+                  ours_recompute_tokens_per_second=new_tokens / recompute,
+                  ours_cache_speedup=recompute / cached)  # fmt: skip
+    torch, transformers = _torch(threads)
+    if torch is not None:
+        hf = _hf_model(transformers, torch, config).eval()
+        ids = torch.tensor([prompt])
+        mask = torch.ones_like(ids)
+
+        def theirs(use_cache):
+            kwargs = dict(max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False, use_cache=use_cache,
+                          pad_token_id=0, attention_mask=mask)  # fmt: skip
+            return lambda: hf.generate(ids, **kwargs)
+
+        with torch.no_grad():
+            t_cached = _best_time(theirs(True), repeats)
+            t_recompute = _best_time(theirs(False), max(1, repeats // 3))
+        result.update(torch_cache_tokens_per_second=new_tokens / t_cached,
+                      torch_recompute_tokens_per_second=new_tokens / t_recompute,
+                      cache_time_ratio=cached / t_cached, recompute_time_ratio=recompute / t_recompute)  # fmt: skip
+    return result
+
+
+def bench_train(repeats: int, threads: int) -> dict:
+    import numpy as np
+
+    from .model import GPT, GPTConfig
+    from .optim import AdamW, clip_grad_norm
+
+    config = GPTConfig(vocab_size=65, n_positions=64, n_embd=128, n_layer=4, n_head=4)
+    model = GPT(config, seed=0)
+    optimizer = AdamW(model.params, lr=1e-3, betas=(0.9, 0.99), weight_decay=0.1)
+    rng = np.random.default_rng(0)
+    x, y = rng.integers(0, 65, (12, 64)), rng.integers(0, 65, (12, 64))
+
+    def ours_step():
+        model(x, y)
+        model.backward()
+        clip_grad_norm(model.parameters(), 1.0)
+        optimizer.step()
+        model.zero_grad()
+
+    ours = _best_time(ours_step, repeats)
+    result = {"ours_step_seconds": ours}
+    torch, transformers = _torch(threads)
+    if torch is not None:
+        hf = _hf_model(transformers, torch, config).train()
+        params = list(hf.parameters())
+        groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": 0.1},
+                  {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]  # fmt: skip
+        torch_opt = torch.optim.AdamW(groups, lr=1e-3, betas=(0.9, 0.99))
+        tx, ty = torch.tensor(x), torch.tensor(y)
+
+        def torch_step():
+            logits = hf(tx).logits
+            loss = torch.nn.functional.cross_entropy(logits.view(-1, 65), ty.view(-1))
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            torch_opt.step()
+            torch_opt.zero_grad(set_to_none=True)
+
+        theirs = _best_time(torch_step, repeats)
+        result.update(torch_step_seconds=theirs, time_ratio=ours / theirs)
+    return result
+
+
+BENCHES = {"forward": bench_forward, "generate": bench_generate, "train": bench_train}
+BARS = {"forward": ("time_ratio", 1.4, "<="), "generate": ("ours_cache_speedup", 10.0, ">="),
+        "train": ("time_ratio", 1.5, "<=")}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gpt2.bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, default=1, help="threads for both NumPy's BLAS and PyTorch")
+    parser.add_argument("--only", choices=sorted(BENCHES), action="append", help="run only these (repeatable)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--prompt-tokens", type=int, default=512, help="generate: prompt length")
+    parser.add_argument("--new-tokens", type=int, default=64, help="generate: tokens to produce")
+    parser.add_argument("--json", default=None, help="also write the results to this JSON file")
+    args = parser.parse_args(argv)
+    if min(args.threads, args.repeats, args.prompt_tokens, args.new_tokens) < 1:
+        parser.error("--threads, --repeats, --prompt-tokens and --new-tokens must be >= 1")
+    if args.prompt_tokens + args.new_tokens > 1024:
+        parser.error("--prompt-tokens + --new-tokens must fit GPT-2's context of 1024")
+    if "numpy" in sys.modules:
+        print("note: NumPy was already imported; --threads may not apply to its BLAS")
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = str(args.threads)  # read when NumPy's BLAS loads, which is after this line
+    results = {}
+    for name in args.only or list(BENCHES):
+        print(f"--- {name} (threads={args.threads}) ---", flush=True)
+        if name == "generate":
+            results[name] = bench_generate(args.repeats, args.threads, args.prompt_tokens, args.new_tokens)
+        else:
+            results[name] = BENCHES[name](args.repeats, args.threads)
+        for key, value in results[name].items():
+            print(f"  {key:36s} {value:.4g}" if isinstance(value, float) else f"  {key:36s} {value}")
+        key, bar, sense = BARS[name]
+        if key in results[name]:
+            value = results[name][key]
+            met = value <= bar if sense == "<=" else value >= bar
+            print(f"  bar: {key} {sense} {bar}: {'met' if met else 'NOT met'} ({value:.3g})", flush=True)
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(results, handle, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
