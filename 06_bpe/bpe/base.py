@@ -213,8 +213,7 @@ class Tokenizer:
             except (ValueError, IndexError):
                 raise ValueError(f"{path}: line {4 + offset}: expected 'token id', got {line!r}") from None
             special[name] = idx
-        self.pattern = pattern
-        self._set_pattern(pattern)
+        self._set_pattern(pattern)  # validates (and compiles) before anything is changed
         self.merges = merges
         self.special_tokens = {}
         self.inverse_special_tokens = {}
@@ -225,3 +224,4 @@ class Tokenizer:
         """Hook: subclasses compile the pattern (the basic tokenizer requires it to be empty)."""
         if pattern:
             raise ValueError(f"{type(self).__name__} has no split pattern, but the model file has {pattern!r}")
+        self.pattern = pattern

@@ -6,8 +6,10 @@
     tokens each of the remaining recounts would scan (known exactly from the fast run's trace).
     Also Sennrich BPE, 10,000 merges: ours against subword-nmt's `learn_bpe` (same merges checked).
 (b) GPT-2 (and GPT-4) encoding throughput on tiny shakespeare: ours against tiktoken, single thread,
-    best of `--repeats`. "cold" starts with an empty chunk cache, "warm" encodes the text a second time.
+    best of `--repeats`, in CPU seconds. "cold" starts with an empty chunk cache, "warm" encodes the text a second time.
 
+Times are CPU seconds of this process (`time.process_time`), which a machine shared with other jobs
+disturbs far less than wall-clock time; wall times are printed next to them for the trainers.
 The oracles (tiktoken, subword-nmt) are imported here only; missing ones are reported and skipped.
 Results are printed and written to `runs/bench/bench.json` (`--out` to change).
 """
@@ -15,6 +17,7 @@ Results are printed and written to `runs/bench/bench.json` (`--out` to change).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import io
 import json
@@ -39,56 +42,65 @@ TIKTOKEN_FILES = {
 }
 
 
-def bench_training(text: str, vocab_size: int, slow_merges: int) -> dict:
+def _timed(fn):
+    """(result, wall seconds, CPU seconds of this process). Ratios use CPU time: on a machine shared
+    with other jobs, wall time mostly measures how long we waited for a core."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = fn()
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def bench_training(text: str, vocab_size: int, slow_merges: int, check_merges: int = 0) -> dict:
     import regex
 
     chunks = Counter(chunk.encode("utf-8") for chunk in regex.findall(GPT4_SPLIT_PATTERN, text))
     num_merges = vocab_size - 256
     trace: list[int] = []
-    started = time.perf_counter()
-    fast = train_incremental(chunks, num_merges, positions_trace=trace)
-    fast_seconds = time.perf_counter() - started
-
+    fast, fast_wall, fast_seconds = _timed(lambda: train_incremental(chunks, num_merges, positions_trace=trace))
     slow_merges = min(slow_merges, num_merges)
-    started = time.perf_counter()
-    slow = train_recount(chunks, slow_merges)
-    slow_seconds = time.perf_counter() - started
+    slow, slow_wall, slow_seconds = _timed(lambda: train_recount(chunks, slow_merges))
     assert slow == fast[:slow_merges], "the recount trainer disagrees with the incremental one"
 
     # a recount step scans the tokens left before it: len(all chunks) for the first, then trace[s - 1]
     scanned = [sum(len(chunk) for chunk in chunks), *trace[:-1]]
     per_token = slow_seconds / sum(scanned[:slow_merges])
     slow_estimate = per_token * sum(scanned)
+    extra = {}
+    if check_merges:  # how good is the extrapolation? estimate from a short run, compare with the full one
+        _, _, short_seconds = _timed(lambda: train_recount(chunks, check_merges))
+        estimate = short_seconds / sum(scanned[:check_merges]) * sum(scanned[:slow_merges])
+        extra[f"recount_cpu_seconds_estimated_from_{check_merges}_merges"] = round(estimate, 1)
     return {
         "vocab_size": vocab_size,
         "unique_chunks": len(chunks),
-        "fast_seconds": round(fast_seconds, 3),
+        "fast_cpu_seconds": round(fast_seconds, 3),
+        "fast_wall_seconds": round(fast_wall, 3),
         "recount_merges_run": slow_merges,
-        "recount_seconds_measured": round(slow_seconds, 3),
-        "recount_seconds_estimated_full": round(slow_estimate, 1),
+        "recount_cpu_seconds_measured": round(slow_seconds, 3),
+        "recount_wall_seconds_measured": round(slow_wall, 3),
+        "recount_cpu_seconds_estimated_full": round(slow_estimate, 1),
         "speedup": round(slow_estimate / fast_seconds, 1),
+        **extra,
     }
 
 
 def bench_sennrich(text: str, num_symbols: int) -> dict:
     lines = text.splitlines(keepends=True)
-    started = time.perf_counter()
-    ours = sennrich.learn_bpe(lines, num_symbols)
-    ours_seconds = time.perf_counter() - started
-    result = {"merges": len(ours), "ours_seconds": round(ours_seconds, 3)}
+    ours, ours_wall, ours_seconds = _timed(lambda: sennrich.learn_bpe(lines, num_symbols))
+    result = {"merges": len(ours), "ours_cpu_seconds": round(ours_seconds, 3), "ours_wall_seconds": round(ours_wall, 3)}
     try:
         import subword_nmt.learn_bpe as reference
     except ImportError:
         print("subword-nmt is not installed (pip install subword-nmt): skipping its timing")
         return result
     out = io.StringIO()
-    started = time.perf_counter()
-    reference.learn_bpe(lines, out, num_symbols)
-    reference_seconds = time.perf_counter() - started
+    with contextlib.redirect_stderr(io.StringIO()):  # subword-nmt's progress bar
+        _, reference_wall, reference_seconds = _timed(lambda: reference.learn_bpe(lines, out, num_symbols))
     ours_text = io.StringIO()
     sennrich.write_codes(ours, ours_text)
     result.update(
-        subword_nmt_seconds=round(reference_seconds, 3),
+        subword_nmt_cpu_seconds=round(reference_seconds, 3),
+        subword_nmt_wall_seconds=round(reference_wall, 3),
         ratio_ours_over_subword_nmt=round(ours_seconds / reference_seconds, 3),
         identical_merges=ours_text.getvalue() == out.getvalue(),
     )
@@ -111,12 +123,7 @@ def _tiktoken(name: str):
 
 
 def _best(fn, repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - started)
-    return best
+    return min(_timed(fn)[2] for _ in range(repeats))  # CPU seconds
 
 
 def bench_encoding(name: str, text: str, repeats: int) -> dict:
@@ -175,7 +182,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.full_recount_vocab > 256:
             vocab = args.full_recount_vocab
             print(f"(a) both trainers run to vocab {vocab} (no extrapolation)", flush=True)
-            results["training_full"] = bench_training(text, vocab, vocab - 256)
+            results["training_full"] = bench_training(text, vocab, vocab - 256, check_merges=args.slow_merges)
             print(json.dumps(results["training_full"], indent=2), flush=True)
     if args.only in (None, "sennrich"):
         print(f"(a') Sennrich BPE, {args.symbols} merges on tiny shakespeare: ours vs subword-nmt", flush=True)

@@ -37,10 +37,10 @@ def test_toy_example_matches():
 
 
 def test_tiny_shakespeare_merges_and_segmentation_match(shakespeare):
-    # 12,000 lines and 4,000 merges keep this quick; `python -m bpe.bench` checks all 40,000 lines, 10,000 merges
-    lines = shakespeare.splitlines(keepends=True)[:12000]
-    codes = our_codes(lines, 4000)
-    assert codes == reference_codes(lines, 4000)
+    # 8,000 lines and 3,000 merges keep this quick; `python -m bpe.bench` checks all 40,000 lines, 10,000 merges
+    lines = shakespeare.splitlines(keepends=True)[:8000]
+    codes = our_codes(lines, 3000)
+    assert codes == reference_codes(lines, 3000)
     ours, ref = BPE(io.StringIO(codes)), reference_segmenter(codes)
     for line in lines:
         assert ours.process_line(line) == ref.process_line(line)
@@ -48,21 +48,21 @@ def test_tiny_shakespeare_merges_and_segmentation_match(shakespeare):
 
 def test_unicode_text_matches(taylorswift):
     lines = taylorswift.splitlines(keepends=True)
-    codes = our_codes(lines, 2000)
-    assert codes == reference_codes(lines, 2000)
+    codes = our_codes(lines, 1500)
+    assert codes == reference_codes(lines, 1500)
     ours, ref = BPE(io.StringIO(codes)), reference_segmenter(codes)
-    for line in lines[:2000]:
+    for line in lines[:1000]:
         assert ours.process_line(line) == ref.process_line(line)
 
 
-@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("seed", range(3))
 def test_tie_heavy_random_corpora_match(seed):
     # few letters, short words: many pairs share a count, so the tie-breaking rule decides
     rng = make_rng(seed)
     alphabet = list("abcde")
     lines = [
         " ".join("".join(rng.choice(alphabet, size=int(rng.integers(1, 7)))) for _ in range(int(rng.integers(0, 12))))
-        for _ in range(3000)
+        for _ in range(2000)
     ]
     lines = [line + ("\n" if i % 7 else "  \r\n") for i, line in enumerate(lines)]
     min_frequency = 1 + seed % 3
