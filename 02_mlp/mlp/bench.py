@@ -1,7 +1,7 @@
 """Benchmark: one MNIST training epoch, ours against the identical PyTorch CPU model.
 
     python -m mlp.bench                          # 784-256-256-10, batch 128, float32
-    OPENBLAS_NUM_THREADS=1 python -m mlp.bench   # single-threaded (PyTorch is given the same count)
+    python -m mlp.bench --threads 1              # single-threaded, both (PyTorch gets the same count)
 
 Both sides do the same work per step: gather a shuffled minibatch, forward, softmax
 cross-entropy, backward, SGD with momentum, and read back the loss and the number of
@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import time
 
@@ -119,9 +120,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=3, help="timed epochs per implementation (best is kept)")
     parser.add_argument("--synthetic", action="store_true", help="random data of MNIST's shape instead of MNIST")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="BLAS and PyTorch threads (default: OPENBLAS_NUM_THREADS, else the CPU count)",
+    )
     args = parser.parse_args(argv)
-    if args.repeats < 1 or args.batch_size < 1:
-        parser.error("--repeats and --batch-size must be positive")
+    if args.repeats < 1 or args.batch_size < 1 or (args.threads is not None and args.threads < 1):
+        parser.error("--repeats, --batch-size and --threads must be positive")
+    if args.threads is not None and blas_threads() != args.threads:
+        # OpenBLAS reads its thread count once, when NumPy loads: start again with it set.
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": str(args.threads), "OMP_NUM_THREADS": str(args.threads)}
+        command = [sys.executable, "-m", "mlp.bench", *(sys.argv[1:] if argv is None else argv)]
+        return subprocess.run(command, env=env, check=False).returncode
 
     X = y = None
     if not args.synthetic:
