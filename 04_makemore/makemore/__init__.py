@@ -12,4 +12,12 @@ Modules, in the order of the lectures (Karpathy, "Neural Networks: Zero to Hero"
     plots     count matrix, learning-rate finder, embeddings, activation/gradient statistics
 """
 
+import os as _os
+
+# The models are tiny: one BLAS thread is fastest, and BLAS threads competing for shared cores
+# make small matmuls 10-100x slower. Only takes effect if NumPy is not imported yet; an explicit
+# setting in the environment wins.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    _os.environ.setdefault(_var, "1")
+
 __version__ = "0.1.0"

@@ -9,31 +9,24 @@ python -m makemore repro [--only mlp]    # every model with the lecture's settin
 
 from __future__ import annotations
 
-import os
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
 
-# These models are tiny: one BLAS thread is fastest, and threads fighting over shared
-# cores make small matmuls 10-100x slower. Set before NumPy is imported.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+import numpy as np
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+from shared.data import DataError
+from shared.progress import Progress
+from shared.results import output_dir, write_results
+from shared.seeding import make_rng
 
-import numpy as np  # noqa: E402
-
-from shared.data import DataError  # noqa: E402
-from shared.progress import Progress  # noqa: E402
-from shared.results import output_dir, write_results  # noqa: E402
-from shared.seeding import make_rng  # noqa: E402
-
-from .bigram import BigramNet, bigram_counts, bigram_nll, bigram_probabilities, sample_bigram  # noqa: E402
-from .data import build_dataset, load_names, split_names  # noqa: E402
-from .models import build_model, count_parameters  # noqa: E402
-from .plots import plot_count_matrix, plot_embedding, plot_loss, plot_lr_finder  # noqa: E402
-from .train import (  # noqa: E402
+from .bigram import BigramNet, bigram_counts, bigram_nll, bigram_probabilities, sample_bigram
+from .data import build_dataset, load_names, split_names
+from .models import build_model, count_parameters
+from .plots import plot_count_matrix, plot_embedding, plot_loss, plot_lr_finder
+from .train import (
     RECIPES,
     Recipe,
     evaluate,
@@ -182,7 +175,7 @@ def run_neural(name: str, split, args, out: Path) -> dict:
     if name == "mlp-bn":
         from .diagnostics import run_diagnostics
 
-        metrics["diagnostics"] = run_diagnostics(split, out, seed=args.seed)
+        metrics["diagnostics"] = run_diagnostics(split, out, seed=args.seed, steps=min(1000, recipe.max_steps))
     return metrics | {"samples": sample_names(model, args.num_samples, make_rng(args.seed))}
 
 

@@ -1,8 +1,13 @@
 """Small generated names so that the unit tests never need the real data set."""
 
-import numpy as np
-import pytest
-from makemore.data import CHARS
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # before NumPy loads: tiny matmuls, shared cores
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from makemore.data import CHARS  # noqa: E402
 
 
 @pytest.fixture

@@ -55,3 +55,12 @@ def test_bigram_sampling_is_reproducible(toy_names):
     X, Y = build_dataset(toy_names, 1)
     P = bigram_probabilities(bigram_counts(X[:, 0], Y))
     assert sample_bigram(P, 10, rng=3) == sample_bigram(P, 10, rng=3)
+
+
+def test_segmented_gradient_sum_matches_the_one_hot_product():
+    from makemore.bigram import _sum_rows_by_index
+
+    rng = np.random.default_rng(0)
+    for x in (np.array([3, 3]), np.array([0, 26, 26]), np.sort(rng.integers(0, 20, 50)), rng.integers(0, 27, 40)):
+        values = rng.standard_normal((len(x), 27))
+        np.testing.assert_allclose(_sum_rows_by_index(values, x), np.eye(27)[x].T @ values, atol=1e-12)

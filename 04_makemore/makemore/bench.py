@@ -1,0 +1,158 @@
+"""Benchmark: training steps per second of `mlp` and `wavenet`, ours (NumPy) next to PyTorch CPU.
+
+    python -m makemore.bench [--steps 2000] [--rounds 3] [--models mlp wavenet]
+
+One step = sample a minibatch of 32 contexts, forward, cross-entropy, backward, SGD update,
+exactly as in training. The PyTorch model is the same network with the same weights
+(nn.Embedding, nn.Linear, nn.BatchNorm1d, torch.optim.SGD). Both run on one thread:
+these models are so small that per-operation overhead, not arithmetic, decides the time.
+Rounds alternate ours/theirs so that load from other jobs on the machine hits both; the
+best round of each is reported. torch is imported only here, and only when this runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numpy as np
+
+from .models import build_model
+from .optim import SGD
+
+__all__ = ["torch_model"]
+
+
+def torch_model(torch, ours):
+    """A torch.nn model with the same architecture and weights as our ContextLM `ours`.
+
+    Returns a module whose `parameters()` come in the same order as `ours.parameters()`
+    (Linear weights transposed: torch stores them (out, in)).
+    """
+    from .layers import BatchNorm1d, Embedding, FlattenConsecutive, Linear, Tanh
+
+    nn = torch.nn
+
+    class Flatten(nn.Module):
+        def __init__(self, n):
+            super().__init__()
+            self.n = n
+
+        def forward(self, x):
+            B, T, C = x.shape
+            x = x.reshape(B, T // self.n, C * self.n)
+            return x.squeeze(1) if x.shape[1] == 1 else x
+
+    class ChannelsLastBatchNorm(nn.BatchNorm1d):
+        def forward(self, x):  # lecture 5 keeps channels last; torch wants (N, C, L)
+            return super().forward(x.transpose(1, 2)).transpose(1, 2) if x.ndim == 3 else super().forward(x)
+
+    dtype = torch.float64 if ours.parameters()[next(iter(ours.parameters()))].dtype == np.float64 else torch.float32
+    modules = []
+    with torch.no_grad():
+        for layer in ours.net.layers:
+            if isinstance(layer, Embedding):
+                m = nn.Embedding(*layer.weight.shape, dtype=dtype)
+                m.weight.copy_(torch.from_numpy(layer.weight))
+            elif isinstance(layer, FlattenConsecutive):
+                m = Flatten(layer.n)
+            elif isinstance(layer, Linear):
+                m = nn.Linear(*layer.weight.shape, bias=layer.bias is not None, dtype=dtype)
+                m.weight.copy_(torch.from_numpy(layer.weight.T.copy()))
+                if layer.bias is not None:
+                    m.bias.copy_(torch.from_numpy(layer.bias))
+            elif isinstance(layer, BatchNorm1d):
+                m = ChannelsLastBatchNorm(layer.gamma.size, eps=layer.eps, momentum=layer.momentum, dtype=dtype)
+                m.weight.copy_(torch.from_numpy(layer.gamma))
+                m.bias.copy_(torch.from_numpy(layer.beta))
+            elif isinstance(layer, Tanh):
+                m = nn.Tanh()
+            else:
+                raise TypeError(f"no torch counterpart for {type(layer).__name__}")
+            modules.append(m)
+    return nn.Sequential(*modules)
+
+
+def _data(block_size: int):
+    from .data import build_dataset, load_names, split_names
+
+    try:
+        names = load_names()
+    except Exception as error:  # the benchmark still runs without the data set
+        print(f"names.txt unavailable ({str(error).splitlines()[0]}); using random contexts", file=sys.stderr)
+        rng = np.random.default_rng(0)
+        return rng.integers(0, 27, (100_000, block_size)), rng.integers(0, 27, 100_000)
+    return build_dataset(split_names(names).train, block_size)
+
+
+def time_ours(model, X, Y, steps: int, lr: float = 0.1, seed: int = 0) -> float:
+    """Seconds per training step of our NumPy model."""
+    rng = np.random.default_rng(seed)
+    optimizer = SGD(model.parameters(), model.gradients())
+    started = time.perf_counter()
+    for _ in range(steps):
+        ix = rng.integers(0, len(X), 32)
+        _, dlogits = model.loss(X[ix], Y[ix])
+        model.backward(dlogits)
+        optimizer.step(lr)
+    return (time.perf_counter() - started) / steps
+
+
+def time_torch(torch, model, X, Y, steps: int, lr: float = 0.1) -> float:
+    """Seconds per training step of the PyTorch model (the lecture's loop, with torch.optim.SGD)."""
+    F = torch.nn.functional
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    started = time.perf_counter()
+    for _ in range(steps):
+        ix = torch.randint(0, X.shape[0], (32,))
+        loss = F.cross_entropy(model(X[ix]), Y[ix])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    return (time.perf_counter() - started) / steps
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m makemore.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=2000, help="timed steps per round (default 2000)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; the best is kept (default 3)")
+    parser.add_argument("--models", nargs="+", default=["mlp", "wavenet"], choices=["mlp", "mlp-bn", "wavenet"])
+    args = parser.parse_args(argv)
+    if args.steps < 1 or args.rounds < 1:
+        parser.error("--steps and --rounds must be >= 1")
+    try:
+        import torch
+    except ImportError:
+        print("PyTorch is not installed: pip install torch (CPU build) to compare; nothing to do.", file=sys.stderr)
+        return 1
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    print(
+        f"numpy {np.__version__}, torch {torch.__version__}, 1 thread each, batch 32, {args.steps} steps x {args.rounds} rounds"
+    )
+    print(
+        f"{'model':<8} {'ours ms/step':>13} {'torch ms/step':>14} {'ours steps/s':>13} {'torch steps/s':>14} {'ratio':>6}"
+    )
+    for name in args.models:
+        ours = build_model(name, rng=0)
+        theirs = torch_model(torch, ours)
+        X, Y = _data(ours.config.block_size)
+        Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
+        time_ours(ours, X, Y, 200)  # warm-up
+        time_torch(torch, theirs, Xt, Yt, 200)
+        best_ours, best_torch = float("inf"), float("inf")
+        for _ in range(args.rounds):
+            best_ours = min(best_ours, time_ours(ours, X, Y, args.steps))
+            best_torch = min(best_torch, time_torch(torch, theirs, Xt, Yt, args.steps))
+        ratio = best_ours / best_torch
+        print(
+            f"{name:<8} {best_ours * 1e3:>13.3f} {best_torch * 1e3:>14.3f} {1 / best_ours:>13.0f} {1 / best_torch:>14.0f}"
+            f" {ratio:>6.2f}  (ours/torch time per step; bar <= 0.80)",
+            flush=True,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
