@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-
 from makemore.layers import BatchNorm1d, Embedding, GRUCell, cross_entropy
 from makemore.models import build_model
+
 from shared.testing import oracle
 
 pytestmark = pytest.mark.parity
