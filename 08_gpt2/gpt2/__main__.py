@@ -36,12 +36,33 @@ REPRO_CONFIG = dict(
 )
 
 
-def add_threads(parser: argparse.ArgumentParser) -> None:
+TRAIN_HELP = {
+    "tokenizer": "characters (65 symbols) or GPT-2's BPE (50257 tokens)",
+    "block_size": "context length = n_positions",
+    "batch_size": "sequences per micro-batch",
+    "grad_accum": "micro-batches per optimizer step",
+    "max_iters": "optimizer steps",
+    "lr": "peak learning rate",
+    "min_lr": "learning rate at the end of the cosine decay",
+    "warmup_iters": "linear warmup steps",
+    "lr_decay_iters": "step where the cosine reaches min_lr; None = max_iters",
+    "weight_decay": "AdamW decay of 2-D weights",
+    "grad_clip": "max global gradient norm, 0 = off",
+    "dropout": "dropout rate (embeddings, attention, residuals)",
+    "eval_interval": "steps between evaluations and checkpoints",
+    "eval_iters": "batches per evaluation",
+    "final_eval_iters": "batches for the final evaluation",
+    "sample_tokens": "tokens sampled at the end, 0 = none",
+    "seed": "initialisation, batches and dropout",
+}
+
+
+def add_threads(parser: argparse.ArgumentParser, default_text: str = "the library's choice") -> None:
     parser.add_argument(
         "--threads",
         type=int,
         default=None,
-        help="BLAS threads (default: the library's choice; 1 is often fastest on a busy machine)",
+        help=f"BLAS threads (default: {default_text}; 1 is often fastest on a busy machine)",
     )
 
 
@@ -64,12 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
         if f.name == "lr_decay_iters":
             kind = int
         choices = ("char", "gpt2") if f.name == "tokenizer" else None
-        train.add_argument(
-            f"--{f.name.replace('_', '-')}", type=kind, default=value, choices=choices, help=f"(default: {value})"
-        )
+        text = f"{TRAIN_HELP.get(f.name, '')} (default: {value})".strip()
+        train.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=value, choices=choices, help=text)
     train.add_argument("--out", default=None, help="output folder (default: runs/train)")
     train.add_argument("--resume", default=None, help="a ckpt.npz to continue from")
-    add_threads(train)
+    add_threads(train, "1")
 
     sample = commands.add_parser("sample", help="generate text from a saved model folder")
     sample.add_argument("--model", required=True, help="folder with config.json + model.safetensors")
@@ -94,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     repro.add_argument("--out", default=None, help="output folder (default: runs/repro)")
     repro.add_argument("--only", choices=[REPRO_NAME], default=None, help="the configuration to run")
     repro.add_argument("--seed", type=int, default=1337, help="initialisation, batches and dropout (default: 1337)")
-    add_threads(repro)
+    add_threads(repro, "1")
     return parser
 
 
@@ -176,7 +196,13 @@ def run_sample(args) -> None:
 
 
 def set_threads(argv: list[str]) -> None:
-    """Apply --threads N through the BLAS environment variables, which are read when NumPy first loads."""
+    """Apply --threads N through the BLAS environment variables, which are read when NumPy first loads.
+
+    train and repro default to 1 thread: their matrices are small (768 x 128 for the CPU config), and
+    OpenBLAS threads that spin waiting for a busy core make a step several times slower.
+    """
+    if argv and argv[0] in ("train", "repro") and not any(a.split("=")[0] == "--threads" for a in argv):
+        argv = [*argv, "--threads", "1"]
     for i, arg in enumerate(argv):
         value = argv[i + 1] if arg == "--threads" and i + 1 < len(argv) else arg.partition("=")[2]
         if arg == "--threads" or arg.startswith("--threads="):

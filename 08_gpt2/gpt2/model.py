@@ -425,18 +425,20 @@ def _block_names(l: int) -> dict[str, str]:
 class GPT:
     """GPT-2: `logits, loss = model(idx, targets)`, then `model.backward()` fills every `.grad`."""
 
-    def __init__(self, config: GPTConfig, seed: int | np.random.Generator | None = 0, dtype=np.float32):
+    def __init__(
+        self, config: GPTConfig, seed: int | np.random.Generator | None = 0, dtype=np.float32, init: bool = True
+    ):
         self.config = config
         self.dtype = np.dtype(dtype)
         self.training = True
         rng = make_rng(seed)
-        self.params = self._init_params(rng)
+        self.params = self._init_params(rng, init)
         self.dropout_rng = np.random.default_rng(rng.integers(2**63))  # dropout masks, after the init draws
         self._cache = None  # activations of the last forward with targets, for backward
 
     # ----------------------------------------------------------------- parameters
 
-    def _init_params(self, rng: np.random.Generator) -> dict[str, Parameter]:
+    def _init_params(self, rng: np.random.Generator, init: bool = True) -> dict[str, Parameter]:
         """GPT-2's init: N(0, 0.02) weights, zero biases, unit LayerNorm gains; the two projections
         that write into the residual stream get std 0.02 / sqrt(2 * n_layer) (Radford et al. 2019,
         sec. 2.3), so the stream's variance does not grow with depth."""
@@ -445,6 +447,8 @@ class GPT:
         residual_std = 0.02 / math.sqrt(2 * cfg.n_layer)
 
         def normal(shape, std=0.02):
+            if not init:  # from_pretrained overwrites every weight: skip drawing 124M+ numbers
+                return np.zeros(shape, dt)
             return (rng.standard_normal(shape, dtype=np.float32) * std).astype(dt)
 
         params = {"transformer.wte.weight": normal((V, C)), "transformer.wpe.weight": normal((cfg.n_positions, C))}
@@ -687,7 +691,7 @@ class GPT:
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise CheckpointError(f"{config_file} is not valid JSON ({error})") from None
         config = GPTConfig.from_hf_dict(raw)
-        model = cls(config, seed=0, dtype=dtype)
+        model = cls(config, seed=0, dtype=dtype, init=False)
         expected = {name: p.data.shape for name, p in model.params.items()}
         try:
             tensors = read_safetensors(weights_file, expected_shapes=_shape_lookup(expected))

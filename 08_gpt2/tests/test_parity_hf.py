@@ -4,6 +4,8 @@ The HF model is saved with `save_pretrained` and loaded with our `GPT.from_pretr
 tests also prove the safetensors reader and the name/shape mapping on a real HF-written file.
 """
 
+import copy
+
 import numpy as np
 import pytest
 from gpt2.model import GPT
@@ -109,10 +111,8 @@ def test_left_padded_batch_generation_equals_hugging_face(hf_pair):
 def test_ten_adamw_steps_give_the_same_losses_as_pytorch(hf_pair):
     """llm.c's test_gpt2: repeated AdamW steps on one batch, losses compared step by step."""
     torch = oracle("torch")
-    _, _, folder = hf_pair
-    transformers = oracle("transformers")
-    hf = transformers.GPT2LMHeadModel.from_pretrained(folder)
-    hf.train()
+    original, _, folder = hf_pair
+    hf = copy.deepcopy(original).train()  # the weights saved in `folder`; the fixture's copy stays untouched
     ours = GPT.from_pretrained(folder)
     lr, betas, wd = 1e-3, (0.9, 0.95), 0.1
     decay = [p for p in hf.parameters() if p.dim() >= 2]
