@@ -165,7 +165,7 @@ def cmd_train(args: argparse.Namespace) -> None:
             raise SystemExit(f"error: {error}") from None
         seconds = time.perf_counter() - started
         model, vocab = tokenizer.save(out / kind)
-        ids = tokenizer.encode(text) if kind == "basic" else tokenizer.encode_ordinary(text)
+        ids = tokenizer.encode_ordinary(text)
         print(
             f"{kind}: trained to vocab {tokenizer.vocab_size} in {seconds:.2f}s; "
             f"{len(text.encode())} bytes -> {len(ids)} tokens; saved {model} and {vocab}"

@@ -9,7 +9,10 @@ Files (minbpe's format, so minbpe models load here and the other way round):
   special token, then one `left right` line per merge. This is what `load` reads.
 - `prefix.vocab`: for people only: every token rendered as text, with the two tokens it merges.
 
-Not done here: training and encoding (`basic.py`, `regex_tokenizer.py`).
+Encoding with special tokens is here too (`encode` cuts the text at the allowed special tokens, then
+calls the subclass's `encode_ordinary` on the pieces in between).
+
+Not done here: how text becomes ids between special tokens (`basic.py`, `regex_tokenizer.py`).
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ import unicodedata
 import warnings
 from pathlib import Path
 
+import regex
+
 from .training import train_incremental
 
-__all__ = ["Tokenizer", "check_ids", "clean_surrogates", "render_token"]
+__all__ = ["Tokenizer", "check_ids", "clean_surrogates", "render_token", "split_on_specials"]
 
 MODEL_HEADER = "minbpe v1"
 
@@ -50,6 +55,26 @@ def check_ids(ids, vocab_size_or_table) -> None:
     for position, idx in enumerate(ids):
         if isinstance(idx, bool) or idx not in vocab_size_or_table:
             raise ValueError(f"token id {idx!r} at position {position} is not in the vocabulary")
+
+
+def split_on_specials(text: str, specials: dict[str, int]) -> list[tuple[str, int | None]]:
+    """Cut text at occurrences of the special tokens: [(ordinary_text, None) or (token, id), ...].
+
+    The leftmost occurrence wins; at one position the longest special token wins.
+    """
+    if not specials:
+        return [(text, None)]
+    alternatives = "|".join(regex.escape(token) for token in sorted(specials, key=len, reverse=True))
+    parts: list[tuple[str, int | None]] = []
+    start = 0
+    for match in regex.finditer(alternatives, text):
+        if match.start() > start:
+            parts.append((text[start : match.start()], None))
+        parts.append((match.group(), specials[match.group()]))
+        start = match.end()
+    if start < len(text):
+        parts.append((text[start:], None))
+    return parts
 
 
 class Tokenizer:
@@ -125,6 +150,44 @@ class Tokenizer:
             )
         self.merges = {pair: 256 + i for i, pair in enumerate(merges)}
         self.vocab = self._build_vocab()
+
+    # ----------------------------------------------------------------- encoding
+
+    def encode_ordinary(self, text: str) -> list[int]:
+        """Text -> ids, treating special-token strings as ordinary text (subclasses implement it)."""
+        raise NotImplementedError
+
+    def encode(self, text: str, allowed_special="none_raise") -> list[int]:
+        """Text -> ids. `allowed_special`: "all", "none" (specials are text), "none_raise" (the default:
+        raise ValueError if the text contains one), or a set of special tokens to allow."""
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a str, got {type(text).__name__}")
+        if allowed_special == "all":
+            special = self.special_tokens
+        elif allowed_special == "none":
+            special = {}
+        elif allowed_special == "none_raise":
+            special = {}
+            found = [token for token in self.special_tokens if token in text]
+            if found:
+                raise ValueError(
+                    f"text contains special token(s) {found}; pass allowed_special='all' (or a set) to encode them "
+                    f"as special ids, or 'none' to encode them as ordinary text"
+                )
+        elif isinstance(allowed_special, (set, frozenset)):
+            unknown = set(allowed_special) - set(self.special_tokens)
+            if unknown:
+                raise ValueError(f"allowed_special names tokens that are not registered: {sorted(unknown)}")
+            special = {token: idx for token, idx in self.special_tokens.items() if token in allowed_special}
+        else:
+            raise ValueError(f"allowed_special must be 'all', 'none', 'none_raise' or a set, got {allowed_special!r}")
+        ids: list[int] = []
+        for part, idx in split_on_specials(text, special):
+            if idx is None:
+                ids.extend(self.encode_ordinary(part))
+            else:
+                ids.append(idx)
+        return ids
 
     # ----------------------------------------------------------------- decoding
 

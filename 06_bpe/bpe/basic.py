@@ -5,7 +5,7 @@ cross word boundaries and punctuation ("e t" from "the tree"). Encoding applies 
 merges in the order they were learned: that gives the same result as repeatedly merging the
 lowest-ranked pair present, because a merge's output can only take part in later merges.
 
-Not done here: special tokens inside the text (the basic tokenizer treats everything as bytes).
+Special tokens work as in every tokenizer here (`Tokenizer.encode` cuts the text at them first).
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ class BasicTokenizer(Tokenizer):
         data = clean_surrogates(text).encode("utf-8")
         self._fit({data: 1} if data else {}, vocab_size, verbose, callback)
 
-    def encode(self, text: str) -> list[int]:
-        """Text -> token ids."""
+    def encode_ordinary(self, text: str) -> list[int]:
+        """Text -> token ids (special-token strings are ordinary text; `encode` handles them)."""
         if not isinstance(text, str):
             raise TypeError(f"text must be a str, got {type(text).__name__}")
         ids = np.frombuffer(clean_surrogates(text).encode("utf-8"), dtype=np.uint8)

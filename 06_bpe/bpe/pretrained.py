@@ -31,8 +31,8 @@ from pathlib import Path
 
 import regex
 
-from .base import clean_surrogates
-from .regex_tokenizer import GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN, split_on_specials
+from .base import clean_surrogates, split_on_specials
+from .regex_tokenizer import GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN
 
 __all__ = ["GPT2Tokenizer", "GPT4Tokenizer", "RankedBPE", "bytes_to_unicode", "get_encoding"]
 

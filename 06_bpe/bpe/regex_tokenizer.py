@@ -21,7 +21,7 @@ import regex
 
 from .base import Tokenizer, clean_surrogates
 
-__all__ = ["GPT2_SPLIT_PATTERN", "GPT4_SPLIT_PATTERN", "RegexTokenizer", "split_on_specials"]
+__all__ = ["GPT2_SPLIT_PATTERN", "GPT4_SPLIT_PATTERN", "PATTERNS", "RegexTokenizer"]
 
 # tiktoken's versions (the published GPT-2 one, made possessive, plus `\s++$`; they cut text the
 # same way as OpenAI's Rust code). Alternatives, left to right:
@@ -33,26 +33,6 @@ GPT4_SPLIT_PATTERN = (
     r"""\s+(?!\S)|\s"""
 )
 PATTERNS = {"gpt2": GPT2_SPLIT_PATTERN, "gpt4": GPT4_SPLIT_PATTERN}
-
-
-def split_on_specials(text: str, specials: dict[str, int]) -> list[tuple[str, int | None]]:
-    """Cut text at occurrences of the special tokens: [(ordinary_text, None) or (token, id), ...].
-
-    The leftmost occurrence wins; at one position the longest special token wins.
-    """
-    if not specials:
-        return [(text, None)]
-    alternatives = "|".join(regex.escape(token) for token in sorted(specials, key=len, reverse=True))
-    parts: list[tuple[str, int | None]] = []
-    start = 0
-    for match in regex.finditer(alternatives, text):
-        if match.start() > start:
-            parts.append((text[start : match.start()], None))
-        parts.append((match.group(), specials[match.group()]))
-        start = match.end()
-    if start < len(text):
-        parts.append((text[start:], None))
-    return parts
 
 
 class RegexTokenizer(Tokenizer):
@@ -121,36 +101,4 @@ class RegexTokenizer(Tokenizer):
             if tokens is None:
                 tokens = cache[chunk] = self._encode_chunk(chunk.encode("utf-8"))
             ids.extend(tokens)
-        return ids
-
-    def encode(self, text: str, allowed_special="none_raise") -> list[int]:
-        """Text -> ids. `allowed_special`: "all", "none" (specials are text), "none_raise" (the default:
-        raise ValueError if the text contains one), or a set of special tokens to allow."""
-        if not isinstance(text, str):
-            raise TypeError(f"text must be a str, got {type(text).__name__}")
-        if allowed_special == "all":
-            special = self.special_tokens
-        elif allowed_special == "none":
-            special = {}
-        elif allowed_special == "none_raise":
-            special = {}
-            found = [token for token in self.special_tokens if token in text]
-            if found:
-                raise ValueError(
-                    f"text contains special token(s) {found}; pass allowed_special='all' (or a set) to encode them "
-                    f"as special ids, or 'none' to encode them as ordinary text"
-                )
-        elif isinstance(allowed_special, (set, frozenset)):
-            unknown = set(allowed_special) - set(self.special_tokens)
-            if unknown:
-                raise ValueError(f"allowed_special names tokens that are not registered: {sorted(unknown)}")
-            special = {token: idx for token, idx in self.special_tokens.items() if token in allowed_special}
-        else:
-            raise ValueError(f"allowed_special must be 'all', 'none', 'none_raise' or a set, got {allowed_special!r}")
-        ids: list[int] = []
-        for part, idx in split_on_specials(text, special):
-            if idx is None:
-                ids.extend(self.encode_ordinary(part))
-            else:
-                ids.append(idx)
         return ids

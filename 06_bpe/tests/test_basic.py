@@ -30,20 +30,34 @@ def test_apply_merges_equals_one_merge_at_a_time(rng):
 def test_round_trip_on_random_unicode(rng, taylorswift):
     tokenizer = BasicTokenizer()
     tokenizer.train(taylorswift[:30000], 256 + 100)
-    for _ in range(1000):
+    for _ in range(2000):
         text = random_text(rng)
         assert tokenizer.decode(tokenizer.encode(text)) == text
     assert tokenizer.decode(tokenizer.encode(taylorswift)) == taylorswift
 
 
-def test_save_load_round_trip(tmp_path):
+@pytest.mark.parametrize("specials", [{}, {"<|endoftext|>": 1000}])
+def test_save_load_round_trip(tmp_path, specials):
     tokenizer = BasicTokenizer()
     tokenizer.train("hello hello world, hello there", 256 + 10)
+    tokenizer.register_special_tokens(specials)
     model, vocab = tokenizer.save(tmp_path / "basic")
-    assert vocab.read_text(encoding="utf-8").count("\n") == 266
+    assert vocab.read_text(encoding="utf-8").count("\n") == 266 + len(specials)
     loaded = BasicTokenizer().load(model)
     assert loaded.merges == tokenizer.merges and loaded.vocab == tokenizer.vocab
-    assert loaded.encode("hello world") == tokenizer.encode("hello world")
+    assert loaded.special_tokens == specials
+    text = "hello world<|endoftext|>hello"
+    assert loaded.encode(text, allowed_special="all") == tokenizer.encode(text, allowed_special="all")
+
+
+def test_special_tokens_in_the_basic_tokenizer():
+    tokenizer = BasicTokenizer()
+    tokenizer.train("aaabdaaabac", 256 + 3)
+    tokenizer.register_special_tokens({"<|endoftext|>": 300})
+    with pytest.raises(ValueError, match="special token"):
+        tokenizer.encode("aaab<|endoftext|>")
+    assert tokenizer.encode("aaab<|endoftext|>aaab", allowed_special="all") == [258, 300, 258]
+    assert tokenizer.decode([258, 300, 258]) == "aaab<|endoftext|>aaab"
 
 
 def test_bad_vocab_size_and_bad_ids_are_clear_errors():
