@@ -1,0 +1,310 @@
+"""Training: the step (forward, label-smoothed loss, backward, Adam + Noam) and the two tasks.
+
+    train_steps(...)    the loop: token-budget batches, gradient accumulation, progress line,
+                        periodic evaluation and checkpoints (resumable)
+    run_copy(...)       the Annotated Transformer's copy task; exact match of greedy decoding
+    run_multi30k(...)   German->English on Multi30k; val loss and BLEU, test BLEU greedy + beam
+
+Gradients are accumulated as sums over target tokens and divided by the total token count
+of all micro-batches at the update, so `--accum k` equals one batch k times as large.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from shared.progress import Progress
+
+from .bleu import corpus_bleu
+from .checkpoint import history as read_history
+from .checkpoint import model_state, read_checkpoint, save_checkpoint
+from .data import Vocab, detokenize, make_batches, make_copy_data, pad_batch, tokenize
+from .decode import beam_search, greedy
+from .loss import label_smoothed_cross_entropy
+from .model import BOS_ID, CONFIGS, PAD_ID, Transformer, TransformerConfig
+from .optim import Adam, average_checkpoints, noam_lr
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 1000
+    max_tokens: int = 2000  # padded target tokens per micro-batch
+    accum: int = 1  # micro-batches per update
+    warmup: int = 400
+    lr_factor: float = 1.0
+    label_smoothing: float = 0.1
+    eval_every: int = 200
+    keep_last: int = 5  # parameter snapshots kept for checkpoint averaging
+    seed: int = 0
+
+    def __post_init__(self):
+        for name in ("steps", "max_tokens", "accum", "warmup", "eval_every", "keep_last"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.lr_factor <= 0:
+            raise ValueError(f"lr_factor must be > 0, got {self.lr_factor}")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
+
+
+def make_tensors(src_ids, tgt_ids, index):
+    """Padded (src, tgt_in, tgt_out) for the pairs `index`: tgt_in = <bos> y, tgt_out = y <eos>."""
+    src = pad_batch([src_ids[i] for i in index])
+    tgt = pad_batch([[BOS_ID, *tgt_ids[i]] for i in index])
+    return src, tgt[:, :-1], tgt[:, 1:]
+
+
+def evaluate_loss(model, src_ids, tgt_ids, max_tokens=4000, smoothing=0.0) -> float:
+    """Mean per-token cross-entropy (no dropout; no smoothing by default) over a dataset."""
+    total, count = 0.0, 0
+    for index in make_batches(src_ids, tgt_ids, max_tokens):
+        src, tgt_in, tgt_out = make_tensors(src_ids, tgt_ids, index)
+        logits, _ = model.forward(src, tgt_in)
+        loss, _, n = label_smoothed_cross_entropy(logits, tgt_out, smoothing, PAD_ID, reduction="sum")
+        total, count = total + loss, count + n
+    return total / max(count, 1)
+
+
+def train_steps(model, src_ids, tgt_ids, tc: TrainConfig, ckpt_path, vocabs=(None, None), evaluate=None, resume=True):
+    """Train to `tc.steps` updates, resuming from `ckpt_path` if it exists; returns the history dict.
+
+    `evaluate(step) -> dict` is called every `tc.eval_every` updates and at the end; its
+    numbers are printed and appended to the history. A checkpoint is written at each evaluation.
+    """
+    optimizer = Adam(model.named_parameters())
+    grads = model.named_gradients()
+    history = {"step": [], "train_loss": [], "lr": [], "tokens_per_s": []}
+    step = 0
+    ckpt_path = Path(ckpt_path)
+    if resume and ckpt_path.is_file():
+        arrays = read_checkpoint(ckpt_path)
+        model.load_state_dict(model_state(arrays))
+        optimizer.load_state_dict(arrays)
+        step = int(arrays["step"])
+        history.update(read_history(arrays))
+        print(f"resumed from {ckpt_path} at step {step}", flush=True)
+    rng = np.random.default_rng([tc.seed, step])  # a resumed run continues with fresh (but seeded) randomness
+    batches: list = []
+    progress = Progress(total=tc.steps, description="train", unit="step")
+    window_loss, window_tokens, window_time = 0.0, 0, 0.0
+    while step < tc.steps:
+        started = time.perf_counter()
+        model.zero_grad()
+        loss_sum, n_tokens = 0.0, 0
+        for _ in range(tc.accum):
+            if not batches:
+                batches = make_batches(src_ids, tgt_ids, tc.max_tokens, rng)
+            index = batches.pop()
+            src, tgt_in, tgt_out = make_tensors(src_ids, tgt_ids, index)
+            logits, cache = model.forward(src, tgt_in, rng)
+            loss, dlogits, n = label_smoothed_cross_entropy(logits, tgt_out, tc.label_smoothing, PAD_ID, "sum")
+            model.backward(dlogits, cache)
+            loss_sum, n_tokens = loss_sum + loss, n_tokens + n
+        step += 1
+        lr = noam_lr(step, model.cfg.d_model, tc.warmup, tc.lr_factor)
+        optimizer.step(grads, lr, grad_scale=1.0 / max(n_tokens, 1))
+        elapsed = time.perf_counter() - started
+        window_loss, window_tokens = window_loss + loss_sum, window_tokens + n_tokens
+        window_time += elapsed
+        progress.update(step, loss=loss_sum / max(n_tokens, 1), lr=lr, tok_s=n_tokens / elapsed)
+        if step % 10 == 0 or step == tc.steps:
+            history["step"].append(step)
+            history["train_loss"].append(window_loss / max(window_tokens, 1))
+            history["lr"].append(lr)
+            history["tokens_per_s"].append(window_tokens / max(window_time, 1e-9))
+            window_loss, window_tokens, window_time = 0.0, 0, 0.0
+        if step % tc.eval_every == 0 or step == tc.steps:
+            if evaluate is not None:
+                metrics = evaluate(step)
+                progress.write(f"step {step}: " + ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
+                for key, value in metrics.items():
+                    history.setdefault(f"eval_{key}", []).append(value)
+                history.setdefault("eval_step", []).append(step)
+            save_checkpoint(ckpt_path, model, step, optimizer, *vocabs, history=history)
+            snapshot = ckpt_path.with_name(f"{ckpt_path.stem}.step{step:07d}.npz")
+            save_checkpoint(snapshot, model, step, None, *vocabs)
+            for old in sorted(glob.glob(str(ckpt_path.with_name(f"{ckpt_path.stem}.step*.npz"))))[: -tc.keep_last]:
+                os.remove(old)
+    progress.close()
+    return history
+
+
+def averaged_state(ckpt_path, last: int):
+    """Mean parameters of the last `last` snapshots next to `ckpt_path` (section 6.1)."""
+    ckpt_path = Path(ckpt_path)
+    files = sorted(glob.glob(str(ckpt_path.with_name(f"{ckpt_path.stem}.step*.npz"))))[-last:]
+    if not files:
+        raise FileNotFoundError(f"no snapshots {ckpt_path.stem}.step*.npz next to {ckpt_path}")
+    return average_checkpoints([model_state(read_checkpoint(f)) for f in files]), files
+
+
+# ---------------------------------------------------------------------------------------
+# copy task
+
+
+def run_copy(out: Path, steps: int = 400, seed: int = 0, length: int = 10, vocab_size: int = 11) -> dict:
+    """Annotated Transformer copy task (N=2): learn y = x, then greedy-decode held-out sequences."""
+    rng = np.random.default_rng(seed)
+    cfg = TransformerConfig(src_vocab_size=vocab_size, tgt_vocab_size=vocab_size, max_len=64, **CONFIGS["tiny"])
+    model = Transformer(cfg, seed=seed)
+    train = make_copy_data(20000, length, vocab_size, rng)
+    held_out = make_copy_data(200, length, vocab_size, np.random.default_rng(seed + 12345))
+    # A sequence's own <eos> is appended by make_tensors' callers: the target is x <eos>.
+    src_ids = [[*s, 2] for s in train]
+    tc = TrainConfig(
+        steps=steps,
+        max_tokens=64 * (length + 1),
+        warmup=100,
+        lr_factor=0.5,
+        label_smoothing=0.0,
+        eval_every=max(steps // 4, 1),
+        seed=seed,
+    )
+
+    def evaluate(step):
+        decoded = greedy(model, pad_batch([[*s, 2] for s in held_out]))
+        return {"exact_match": float(np.mean([d == s for d, s in zip(decoded, held_out)]))}
+
+    started = time.perf_counter()
+    history = train_steps(model, src_ids, src_ids, tc, out / "copy.npz", evaluate=evaluate, resume=False)
+    seconds = time.perf_counter() - started
+    decoded = greedy(model, pad_batch([[*s, 2] for s in held_out]))
+    exact = float(np.mean([d == s for d, s in zip(decoded, held_out)]))
+    beam = beam_search(model, pad_batch([[*s, 2] for s in held_out]), beam=4)
+    exact_beam = float(np.mean([d == s for d, s in zip(beam, held_out)]))
+    print(f"copy task: held-out exact match greedy {exact:.3f}, beam-4 {exact_beam:.3f} ({len(held_out)} sequences)")
+    print(f"example: {held_out[0]} -> {decoded[0]}")
+    from .plots import plot_training
+
+    plot_training(out, history)
+    return {
+        "exact_match": exact,
+        "exact_match_beam": exact_beam,
+        "final_train_loss": float(history["train_loss"][-1]),
+        "parameters": model.num_parameters(),
+        "train_seconds": seconds,
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# Multi30k
+
+
+def load_multi30k(split: str) -> tuple[list[str], list[str]]:
+    """(German lines, English lines) of 'train', 'val' or 'test_2016_flickr' through `shared.data`."""
+    from shared.data import read_text
+
+    de = read_text(f"multi30k/{split}.de").rstrip("\n").split("\n")
+    en = read_text(f"multi30k/{split}.en").rstrip("\n").split("\n")
+    if len(de) != len(en):
+        raise ValueError(f"multi30k/{split}: {len(de)} German but {len(en)} English lines; is a file corrupt?")
+    return de, en
+
+
+def translate_lines(
+    model,
+    src_vocab: Vocab,
+    tgt_vocab: Vocab,
+    lines,
+    beam: int = 1,
+    batch_size: int = 100,
+    alpha: float = 0.6,
+    unk_replace: bool = False,
+):
+    """Detokenized translations of raw German lines (greedy for beam == 1)."""
+    tokens = [tokenize(line) for line in lines]
+    for i, t in enumerate(tokens):
+        if len(t) + 1 > model.cfg.max_len:
+            raise ValueError(
+                f"sentence {i} has {len(t)} tokens; the model's positional table holds {model.cfg.max_len}"
+            )
+    ids = [src_vocab.encode(t) for t in tokens]
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))  # similar lengths batch together
+    outputs: list[str] = [""] * len(ids)
+    for start in range(0, len(order), batch_size):
+        chunk = order[start : start + batch_size]
+        src = pad_batch([ids[i] for i in chunk])
+        hyps = greedy(model, src) if beam == 1 else beam_search(model, src, beam=beam, alpha=alpha)
+        for i, hyp in zip(chunk, hyps):
+            outputs[i] = detokenize(tgt_vocab.decode(hyp))
+    return outputs
+
+
+def bleu_of(model, src_vocab, tgt_vocab, de, en, beam: int) -> tuple[float, list[str]]:
+    hyps = translate_lines(model, src_vocab, tgt_vocab, de, beam=beam)
+    return corpus_bleu(hyps, en), hyps
+
+
+def build_multi30k_vocabs(train_de, train_en, min_freq: int) -> tuple[Vocab, Vocab]:
+    return (
+        Vocab.build([tokenize(s) for s in train_de], min_freq),
+        Vocab.build([tokenize(s) for s in train_en], min_freq),
+    )
+
+
+def run_multi30k(
+    out: Path,
+    model_config: str,
+    tc: TrainConfig,
+    min_freq: int = 2,
+    resume: bool = True,
+    val_bleu_sentences: int = 200,
+    average_last: int = 5,
+) -> dict:
+    """Train German->English on Multi30k and report BLEU on test_2016_flickr (greedy and beam 4)."""
+    train_de, train_en = load_multi30k("train")
+    val_de, val_en = load_multi30k("val")
+    test_de, test_en = load_multi30k("test_2016_flickr")
+    src_vocab, tgt_vocab = build_multi30k_vocabs(train_de, train_en, min_freq)
+    print(
+        f"vocabulary: German {len(src_vocab)}, English {len(tgt_vocab)} words (min_freq {min_freq}); "
+        f"{len(train_de)} training pairs"
+    )
+    # Separate vocabularies: the source has its own embedding; the target embedding doubles as the output projection.
+    cfg = TransformerConfig(
+        src_vocab_size=len(src_vocab), tgt_vocab_size=len(tgt_vocab), share_embeddings=False, **CONFIGS[model_config]
+    )
+    model = Transformer(cfg, seed=tc.seed)
+    print(f"model '{model_config}': {model.num_parameters():,} parameters")
+
+    def encode_all(de, en):
+        return [src_vocab.encode(tokenize(s)) for s in de], [tgt_vocab.encode(tokenize(s)) for s in en]
+
+    src_ids, tgt_ids = encode_all(train_de, train_en)
+    val_src, val_tgt = encode_all(val_de, val_en)
+
+    def evaluate(step):
+        val_loss = evaluate_loss(model, val_src, val_tgt)
+        bleu, _ = bleu_of(model, src_vocab, tgt_vocab, val_de[:val_bleu_sentences], val_en[:val_bleu_sentences], 1)
+        return {"val_loss": val_loss, "val_bleu_greedy": bleu}
+
+    ckpt = out / "multi30k.npz"
+    started = time.perf_counter()
+    history = train_steps(model, src_ids, tgt_ids, tc, ckpt, (src_vocab, tgt_vocab), evaluate, resume=resume)
+    train_seconds = time.perf_counter() - started
+    results = {"parameters": model.num_parameters(), "model_config": model_config, "steps": tc.steps}
+    results["val_loss"] = evaluate_loss(model, val_src, val_tgt)
+    for name, state in (("last", None), ("averaged", "avg")):
+        if state is not None:
+            averaged, files = averaged_state(ckpt, average_last)
+            if len(files) < 2:
+                continue
+            model.load_state_dict(averaged)
+            print(f"averaged the last {len(files)} snapshots: {[Path(f).name for f in files]}")
+        greedy_bleu, _ = bleu_of(model, src_vocab, tgt_vocab, test_de, test_en, 1)
+        beam_bleu, hyps = bleu_of(model, src_vocab, tgt_vocab, test_de, test_en, 4)
+        print(f"test_2016_flickr BLEU ({name} weights): greedy {greedy_bleu:.2f}, beam 4 {beam_bleu:.2f}")
+        results[name] = {"test_bleu_greedy": greedy_bleu / 100, "test_bleu_beam": beam_bleu / 100}
+        (out / f"test_hypotheses_{name}.txt").write_text("\n".join(hyps) + "\n")
+    results["train_seconds_this_run"] = train_seconds
+    from .plots import plot_attention, plot_training
+
+    plot_training(out, history)
+    plot_attention(out, model, src_vocab, tgt_vocab, test_de[0])
+    return results
