@@ -26,16 +26,23 @@ from .regex_tokenizer import PATTERNS, RegexTokenizer
 
 @contextlib.contextmanager
 def _input(path: str | None):
-    """A text file, or stdin (as UTF-8, newlines untouched) for None or '-'."""
+    """A text file, or stdin for None or '-', as UTF-8 with newlines kept as they are (\r\n changes token ids)."""
+    newline = ""
     if path is None or path == "-":
         if hasattr(sys.stdin, "reconfigure"):
-            sys.stdin.reconfigure(encoding="utf-8", newline="")
+            sys.stdin.reconfigure(encoding="utf-8", newline=newline)
         yield sys.stdin
         return
     if not Path(path).is_file():
         raise SystemExit(f"error: {path}: no such file")
-    with open(path, encoding="utf-8", newline="") as f:
+    with open(path, encoding="utf-8", newline=newline) as f:
         yield f
+
+
+def _lines(source) -> list[str]:
+    """Lines as subword-nmt's command line reads them (codecs readers: str.splitlines, so \r, \x0c,
+    \x1c-\x1e, \x85, U+2028 and U+2029 also end a line), each with its line ending."""
+    return source.read().splitlines(keepends=True)
 
 
 @contextlib.contextmanager
@@ -93,10 +100,11 @@ def run_demo(args: argparse.Namespace) -> None:
 
 def cmd_learn(args: argparse.Namespace) -> None:
     with _input(args.input) as source:
-        try:
-            merges = sennrich.learn_bpe(source, args.symbols, args.min_frequency, verbose=args.verbose)
-        except ValueError as error:
-            raise SystemExit(f"error: {error}") from None
+        lines = _lines(source)
+    try:
+        merges = sennrich.learn_bpe(lines, args.symbols, args.min_frequency, verbose=args.verbose)
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from None
     with _output(args.output) as out:
         sennrich.write_codes(merges, out)
 
@@ -108,8 +116,10 @@ def cmd_apply(args: argparse.Namespace) -> None:
         bpe = sennrich.BPE(Path(args.codes), merges=args.merges, separator=args.separator)
     except ValueError as error:
         raise SystemExit(f"error: {error}") from None
-    with _input(args.input) as source, _output(args.output) as out:
-        for line in source:
+    with _input(args.input) as source:
+        lines = _lines(source)
+    with _output(args.output) as out:
+        for line in lines:
             out.write(bpe.process_line(line))
 
 

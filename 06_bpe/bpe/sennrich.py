@@ -260,7 +260,7 @@ class BPE:
     """
 
     def __init__(self, codes, merges: int = -1, separator: str = "@@"):
-        if isinstance(codes, (str, os.PathLike, io.IOBase)):
+        if isinstance(codes, (str, os.PathLike)) or hasattr(codes, "read"):
             self.version, codes = read_codes(codes)
         else:
             self.version, codes = (0, 2), [tuple(pair) for pair in codes]

@@ -22,7 +22,7 @@ def test_learn_and_apply_with_files(tmp_path, capsys):
     version, merges = read_codes(codes)
     assert version == (0, 2) and merges[0] == ("s", "t</w>") and len(merges) == 10
     text = tmp_path / "in.txt"
-    text.write_text("lower newest\r\nslow\n", encoding="utf-8")
+    text.write_bytes(b"lower newest\r\nslow\n")
     main(["apply", "-c", str(codes), "-i", str(text)])
     assert capsys.readouterr().out == "lo@@ w@@ e@@ r newest\r\ns@@ low\n"
 

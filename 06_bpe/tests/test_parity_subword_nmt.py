@@ -75,3 +75,28 @@ def test_tie_heavy_random_corpora_match(seed):
     limited_ref = oracle("subword_nmt.apply_bpe").BPE(io.StringIO(codes), merges=50)
     for line in lines[:200]:
         assert limited_ours.process_line(line) == limited_ref.process_line(line)
+
+
+def test_command_line_matches_subword_nmts(tmp_path):
+    oracle("subword_nmt.subword_nmt")
+    import subprocess
+    import sys
+
+    rng = make_rng(3)
+    words = ["".join(rng.choice(list("abcdéf"), size=int(rng.integers(1, 6)))) for _ in range(3000)]
+    separators = [" ", " ", " ", "  ", "\n", "\r\n", "\r", "\x0c", "\x85", "\u2028", "\t"]
+    text = "".join(word + separators[int(rng.integers(len(separators)))] for word in words)
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_bytes(text.encode("utf-8"))
+
+    reference = ["-c", "from subword_nmt.subword_nmt import main; main()"]  # the `subword-nmt` command
+
+    def run(*args: str) -> bytes:
+        command = [sys.executable, *args]
+        return subprocess.run(command, input=corpus.read_bytes(), capture_output=True, check=True).stdout
+
+    ours = run("-m", "bpe", "learn", "-s", "200")
+    assert ours == run(*reference, "learn-bpe", "-s", "200")
+    codes = tmp_path / "codes"
+    codes.write_bytes(ours)
+    assert run("-m", "bpe", "apply", "-c", str(codes)) == run(*reference, "apply-bpe", "-c", str(codes))
