@@ -515,9 +515,11 @@ class GPT:
         """
         cfg = self.config
         idx = self._check_idx(idx)
-        T = idx.shape[1]
+        B, T = idx.shape
         if T == 0 or T > cfg.n_positions:
             raise ValueError(f"sequence length {T} must be in [1, n_positions={cfg.n_positions}]")
+        if B == 0:
+            raise ValueError("idx has no rows: the batch must hold at least one sequence")
         if targets is not None:
             targets = self._check_idx(targets, "targets", allow_ignore=True)
             if targets.shape != idx.shape:
@@ -549,7 +551,8 @@ class GPT:
         xf, c_lnf = layernorm_forward(
             x, p("transformer.ln_f.weight"), p("transformer.ln_f.bias"), cfg.layer_norm_epsilon
         )
-        logits = xf @ p("transformer.wte.weight").T  # (B, T, V): the LM head is the token embedding (tied)
+        wte = p("transformer.wte.weight")
+        logits = (xf.reshape(B * T, -1) @ wte.T).reshape(B, T, -1)  # (B, T, V): the LM head is wte (tied)
         self._cache = None
         if targets is None:
             return logits, None
