@@ -84,6 +84,7 @@ def test_recipe_rejects_bad_hyperparameters(toy_names):
             train_model(model, data, bad)
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the weights overflow on purpose
 def test_diverging_training_stops_with_a_clear_error(toy_names):
     model = build_model("mlp", rng=0)
     data = make_datasets(split_names(toy_names), model.config)
