@@ -197,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1337)
     parser.add_argument("--graph-points", type=int, default=1000, help="points in the large-graph backward")
     parser.add_argument("--repeats", type=int, default=3, help="backward repeats (best is reported)")
+    parser.add_argument("--skip-torch", action="store_true", help="leave out the PyTorch line")
     args = parser.parse_args(argv)
     if args.steps < 1 or args.graph_points < 1 or args.repeats < 1:
         parser.error("--steps, --graph-points and --repeats must be positive")
@@ -243,8 +244,8 @@ def main(argv: list[str] | None = None) -> int:
             losses, seconds = train_reference(engine, model, X, y, args.steps, alpha, pause_gc=pause)
             rows.append((label, seconds))
             reference_losses = reference_losses or losses
-    torch_result = train_torch(fresh_model(), X, y, args.steps, alpha)
-    if torch_result is None:
+    torch_result = None if args.skip_torch else train_torch(fresh_model(), X, y, args.steps, alpha)
+    if torch_result is None and not args.skip_torch:
         print("note: PyTorch not installed; its line is skipped")
     else:
         rows.append((f"PyTorch {torch_result[2]} CPU, float64 tensors", torch_result[1]))
@@ -281,4 +282,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    sys.stdout.reconfigure(line_buffering=True)  # show each result as it comes; the whole run takes minutes
     sys.exit(main())

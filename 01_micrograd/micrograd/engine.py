@@ -43,6 +43,8 @@ def _as_float(x) -> float:
 
 def _operand(x, op: str) -> float:
     """The number on the other side of a binary operation with a Value, as a float."""
+    if type(x) is float:  # the common case, without the slower abstract-class check below
+        return x
     if isinstance(x, Real):
         return float(x)
     raise TypeError(f"unsupported operand for Value {op}: {type(x).__name__} ({x!r}); use a Value or a real number")

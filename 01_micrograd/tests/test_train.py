@@ -53,7 +53,7 @@ def test_training_is_deterministic_for_a_seed():
     runs = []
     for _ in range(2):
         model, X, y = reference_setup(5)
-        runs.append([r.loss for r in train(model, X, y, steps=3)])
+        runs.append([r.loss for r in train(model, X[:20], y[:20], steps=3)])
     assert runs[0] == runs[1]
 
 
