@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import heapq
 import json
 import os
 from pathlib import Path
@@ -99,7 +100,15 @@ class RankedBPE:
     # ----------------------------------------------------------------- encoding
 
     def _bpe(self, piece: bytes) -> tuple[int, ...]:
-        """Byte pair merge of one chunk: join the lowest-ranked adjacent pair until none is a token."""
+        """Byte pair merge of one chunk: join the lowest-ranked adjacent pair until none is a token.
+
+        Ties go to the leftmost pair. The plain loop rescans the chunk after every join, O(n^2); long
+        chunks (a run of 10,000 spaces) use the heap version instead, O(n log n), with the same result.
+        """
+        return self._bpe_heap(piece) if len(piece) > 64 else self._bpe_loop(piece)
+
+    def _bpe_loop(self, piece: bytes) -> tuple[int, ...]:
+        """The plain loop: find the lowest-ranked adjacent pair, join it, repeat."""
         ranks = self.ranks
         parts = [piece[i : i + 1] for i in range(len(piece))]
         while len(parts) > 1:
@@ -112,6 +121,39 @@ class RankedBPE:
                 break
             parts[best_i : best_i + 2] = [parts[best_i] + parts[best_i + 1]]
         return tuple(ranks[part] for part in parts)
+
+    def _bpe_heap(self, piece: bytes) -> tuple[int, ...]:
+        """`_bpe` for long chunks: parts in a linked list, candidate joins in a heap of (rank, start)."""
+        ranks = self.ranks
+        n = len(piece)
+        parts = [piece[i : i + 1] for i in range(n)]
+        next_ = [*range(1, n), -1]
+        prev = [-1, *range(n - 1)]
+        heap = []
+        for i in range(n - 1):
+            rank = ranks.get(parts[i] + parts[i + 1])
+            if rank is not None:
+                heap.append((rank, i))
+        heapq.heapify(heap)
+        while heap:
+            rank, i = heapq.heappop(heap)
+            j = next_[i] if parts[i] is not None else -1
+            if j == -1 or ranks.get(parts[i] + parts[j]) != rank:
+                continue  # stale: one side has been joined to something else since
+            parts[i], parts[j] = parts[i] + parts[j], None
+            k = next_[j]
+            next_[i] = k
+            if k != -1:
+                prev[k] = i
+                right = ranks.get(parts[i] + parts[k])
+                if right is not None:
+                    heapq.heappush(heap, (right, i))
+            p = prev[i]
+            if p != -1:
+                left = ranks.get(parts[p] + parts[i])
+                if left is not None:
+                    heapq.heappush(heap, (left, p))
+        return tuple(ranks[part] for part in parts if part is not None)
 
     def _encode_chunks(self, text: str, ids: list[int]) -> None:
         cache, ranks = self.cache, self.ranks

@@ -104,3 +104,14 @@ def test_corrupt_tiktoken_file_is_rejected(tmp_path):
     path.write_bytes(b"IQ== 0\n")
     with pytest.raises(ValueError, match="256 single bytes"):
         GPT4Tokenizer.from_file(path)
+
+
+def test_heap_merge_equals_the_plain_loop(gpt2, gpt4, rng):
+    pieces = [b" " * 300, b"\n" * 100 + b"x", b"7" * 200, "é".encode() * 80, bytes(range(256))]
+    for _ in range(150):
+        pieces.append(bytes(rng.integers(0, 256, size=int(rng.integers(2, 200))).astype("uint8")))
+        pieces.append(random_text(rng, 150).encode("utf-8"))
+        pieces.append(bytes(rng.choice(list(b"ab "), size=int(rng.integers(2, 200)))))
+    for enc in (gpt2, gpt4):
+        for piece in pieces:
+            assert enc._bpe_heap(piece) == enc._bpe_loop(piece)
