@@ -94,6 +94,11 @@ class RankedBPE:
         return max(self.decoder) + 1
 
     @property
+    def eot_token(self) -> int | None:
+        """The id of <|endoftext|> (as tiktoken's `Encoding.eot_token`)."""
+        return self.special_tokens.get(ENDOFTEXT)
+
+    @property
     def special_tokens_set(self) -> set[str]:
         return set(self.special_tokens)
 

@@ -79,6 +79,7 @@ def pair(request, tiktoken_encodings, gpt2, gpt4):
 def test_vocabularies_are_identical(pair):
     ours, ref = pair
     assert ours.n_vocab == ref.n_vocab
+    assert ours.eot_token == ref.eot_token
     assert ours.special_tokens == ref._special_tokens
     assert ours.pattern == ref._pat_str
     assert ours.ranks == ref._mergeable_ranks

@@ -20,6 +20,7 @@ def test_known_ids(gpt2, gpt4):
     assert gpt2.encode("hello world") == [31373, 995]
     assert gpt4.encode("hello world") == [15339, 1917]
     assert gpt2.n_vocab == 50257 and gpt4.n_vocab == 100277
+    assert gpt2.eot_token == 50256 and gpt4.eot_token == 100257
 
 
 def test_special_token_semantics_follow_tiktoken(gpt2, gpt4):
