@@ -169,12 +169,12 @@ def test_positional_encoding_matches_the_formula():
     pos, i = 7, 3
     assert pe[pos, 2 * i] == pytest.approx(np.sin(pos / 10000 ** (2 * i / 16)))
     assert pe[pos, 2 * i + 1] == pytest.approx(np.cos(pos / 10000 ** (2 * i / 16)))
-    assert pe.dtype == np.float32 if False else pe.dtype == F64
+    assert pe.shape == (50, 16)
 
 
 def test_dropout_keeps_expectation_and_is_off_without_rng(rng):
     x = np.ones((200, 200), dtype=np.float32)
-    out, mask = dropout_forward(x, 0.1, rng)
+    out, _ = dropout_forward(x, 0.1, rng)
     assert abs(out.mean() - 1.0) < 0.01
     assert np.mean(out == 0) == pytest.approx(0.1, abs=0.01)
     same, none = dropout_forward(x, 0.1, None)

@@ -10,13 +10,35 @@ python -m transformer repro                              the README results tabl
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
-from shared.results import output_dir, write_results
 
-from .model import CONFIGS
+def _set_blas_threads(argv: list[str]) -> None:
+    """Apply `--threads N` (default 1) before NumPy loads: BLAS reads its thread count once, at import.
+
+    One thread is the default because on a shared machine a multi-threaded OpenBLAS spins
+    waiting for descheduled threads; on this project's 2-core VM under load, two threads made
+    a training step about 15x slower than one.
+    """
+    threads = "1"
+    for index, arg in enumerate(argv):
+        if arg == "--threads" and index + 1 < len(argv):
+            threads = argv[index + 1]
+        elif arg.startswith("--threads="):
+            threads = arg.split("=", 1)[1]
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, threads)
+
+
+if __name__ == "__main__":
+    _set_blas_threads(sys.argv[1:])
+
+from shared.results import output_dir, write_results  # noqa: E402
+
+from .model import CONFIGS  # noqa: E402
 
 # The documented Multi30k configuration (README "Results").
 MULTI30K_DEFAULTS = dict(
@@ -46,7 +68,7 @@ def cmd_train(args) -> None:
     out = output_dir(args.out, args.task)
     started = time.perf_counter()
     if args.task == "copy":
-        metrics = run_copy(out, steps=args.steps or 400, seed=args.seed)
+        metrics = run_copy(out, steps=args.steps or 500, seed=args.seed)
     else:
         for key, value in MULTI30K_DEFAULTS.items():
             if getattr(args, key) is None:
@@ -117,7 +139,7 @@ def cmd_repro(args) -> None:
     started = time.perf_counter()
     metrics = {}
     if args.only in (None, "copy"):
-        metrics["copy"] = run_copy(out / "copy", steps=400, seed=args.seed)
+        metrics["copy"] = run_copy(out / "copy", steps=500, seed=args.seed)
     if args.only in (None, "multi30k"):
         d = MULTI30K_DEFAULTS
         tc = TrainConfig(
@@ -142,7 +164,7 @@ def main(argv=None) -> None:
     train = sub.add_parser("train", help="train on the copy task or Multi30k")
     train.add_argument("--task", choices=["copy", "multi30k"], default="copy")
     train.add_argument("--model", choices=sorted(CONFIGS), default=None, help="model shape (multi30k; default small)")
-    train.add_argument("--steps", type=int, default=None, help="optimizer updates (copy 400, multi30k 3000)")
+    train.add_argument("--steps", type=int, default=None, help="optimizer updates (copy 500, multi30k 3000)")
     train.add_argument("--max-tokens", type=int, default=None, help="padded target tokens per micro-batch")
     train.add_argument("--accum", type=int, default=None, help="micro-batches per update (gradient accumulation)")
     train.add_argument("--warmup", type=int, default=None, help="Noam warmup steps")
@@ -177,9 +199,17 @@ def main(argv=None) -> None:
     repro.add_argument("--out", default=None)
     repro.set_defaults(func=cmd_repro)
 
-    args = parser.parse_args(argv)
-    if args.command is None:  # bare `python -m transformer`: the copy-task demo
-        args = parser.parse_args(["train", "--task", "copy", *([] if argv is None else argv)])
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or (argv[0] not in sub.choices and argv[0] not in ("-h", "--help")):
+        argv = ["train", "--task", "copy", *argv]  # bare `python -m transformer [options]`: the copy-task demo
+    args, rest = parser.parse_known_args(argv)
+    threads = argparse.ArgumentParser(add_help=False)
+    threads.add_argument("--threads", type=int, default=1)
+    extra, unknown = threads.parse_known_args(rest)
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if extra.threads < 1:
+        parser.error("--threads must be >= 1")
     try:
         args.func(args)
     except (ValueError, FileNotFoundError) as error:

@@ -82,6 +82,10 @@ def train_steps(model, src_ids, tgt_ids, tc: TrainConfig, ckpt_path, vocabs=(Non
     history = {"step": [], "train_loss": [], "lr": [], "tokens_per_s": []}
     step = 0
     ckpt_path = Path(ckpt_path)
+    snapshots = str(ckpt_path.with_name(f"{ckpt_path.stem}.step*.npz"))
+    if not (resume and ckpt_path.is_file()):  # a fresh run: old snapshots must not enter the average
+        for old in glob.glob(snapshots):
+            os.remove(old)
     if resume and ckpt_path.is_file():
         arrays = read_checkpoint(ckpt_path)
         model.load_state_dict(model_state(arrays))
@@ -129,7 +133,7 @@ def train_steps(model, src_ids, tgt_ids, tc: TrainConfig, ckpt_path, vocabs=(Non
             save_checkpoint(ckpt_path, model, step, optimizer, *vocabs, history=history)
             snapshot = ckpt_path.with_name(f"{ckpt_path.stem}.step{step:07d}.npz")
             save_checkpoint(snapshot, model, step, None, *vocabs)
-            for old in sorted(glob.glob(str(ckpt_path.with_name(f"{ckpt_path.stem}.step*.npz"))))[: -tc.keep_last]:
+            for old in sorted(glob.glob(snapshots))[: -tc.keep_last]:
                 os.remove(old)
     progress.close()
     return history
@@ -148,7 +152,7 @@ def averaged_state(ckpt_path, last: int):
 # copy task
 
 
-def run_copy(out: Path, steps: int = 400, seed: int = 0, length: int = 10, vocab_size: int = 11) -> dict:
+def run_copy(out: Path, steps: int = 500, seed: int = 0, length: int = 10, vocab_size: int = 11) -> dict:
     """Annotated Transformer copy task (N=2): learn y = x, then greedy-decode held-out sequences."""
     rng = np.random.default_rng(seed)
     cfg = TransformerConfig(src_vocab_size=vocab_size, tgt_vocab_size=vocab_size, max_len=64, **CONFIGS["tiny"])
@@ -161,7 +165,7 @@ def run_copy(out: Path, steps: int = 400, seed: int = 0, length: int = 10, vocab
         steps=steps,
         max_tokens=64 * (length + 1),
         warmup=100,
-        lr_factor=0.5,
+        lr_factor=0.25,
         label_smoothing=0.0,
         eval_every=max(steps // 4, 1),
         seed=seed,
