@@ -1,10 +1,11 @@
 """Command line: python -m lecun1989 {prepro,train,repro} ...
 
 python -m lecun1989 prepro                 build the 7291/2007 16x16 data set (cached)
-python -m lecun1989 train                  the 1989 network, 23 passes of SGD (about a minute)
+python -m lecun1989 [train]                the 1989 network, 23 passes of SGD (about a minute)
 python -m lecun1989 train --modern         karpathy's modern.py changes, 80 passes
 python -m lecun1989 train --modern --no-shift --dropout 0   switch single changes off
-python -m lecun1989 repro [--only modern]  rerun the README results table, write results.json
+python -m lecun1989 repro [--only NAME]    rerun the README results table, write results.json
+                                           (NAME: faithful (default), plain_tanh, modern, all)
 """
 
 from __future__ import annotations
@@ -28,7 +29,12 @@ from .data import N_TEST, N_TRAIN, DataFormatError, default_path, ensure_prepro,
 from .model import Net  # noqa: E402
 from .train import FAITHFUL, MODERN, run_record, summary, train, with_overrides  # noqa: E402
 
-CONFIGURATIONS = {"faithful": FAITHFUL, "modern": MODERN}
+# the README's rows: the paper's network, the same with the repro's plain tanh, the modern variant
+CONFIGURATIONS = {
+    "faithful": FAITHFUL,
+    "plain_tanh": with_overrides(FAITHFUL, tanh="plain"),
+    "modern": MODERN,
+}
 
 
 def positive_int(text: str) -> int:
@@ -164,6 +170,9 @@ def cmd_repro(args) -> None:
 
 
 def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv.insert(0, "train")  # `python -m lecun1989 [--passes 5 ...]` is the main job: train
     args = build_parser().parse_args(argv)
     try:
         {"prepro": cmd_prepro, "train": cmd_train, "repro": cmd_repro}[args.command](args)

@@ -52,3 +52,8 @@ def test_corrupt_data_file_is_a_clear_error(tmp_path, capsys):
     bad.write_bytes(b"garbage")
     assert main(["train", "--data", str(bad), "--passes", "1", "--out", str(tmp_path)]) == 1
     assert "not a valid .npz" in capsys.readouterr().err
+
+
+def test_no_command_means_train(prepro_file, tmp_path, capsys):
+    assert main(["--data", str(prepro_file), "--passes", "1", "--out", str(tmp_path), "--no-plots"]) == 0
+    assert "eval: split train." in capsys.readouterr().out
