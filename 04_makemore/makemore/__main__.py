@@ -56,6 +56,13 @@ def positive_float(text: str) -> float:
     return value
 
 
+def non_negative_float(text: str) -> float:
+    value = float(text)
+    if not (value >= 0 and np.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a non-negative number, got {text}")
+    return value
+
+
 def non_negative_int(text: str) -> int:
     value = int(text)
     if value < 0:
@@ -84,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=non_negative_int, default=0, help="seed for init, batches and sampling")
     parser.add_argument("--split-seed", type=non_negative_int, default=42, help="seed of the 80/10/10 split")
     parser.add_argument("--num-samples", type=positive_int, default=20, help="names to sample at the end")
-    parser.add_argument("--smoothing", type=float, default=1.0, help="bigram-count: add-k smoothing (default 1)")
+    parser.add_argument("--smoothing", type=non_negative_float, default=1.0, help="bigram-count: add-k (default 1)")
     parser.add_argument("--data", help="a names file (one lowercase name per line; default names.txt)")
     parser.add_argument("--out", help="output folder (default runs/<model>, or runs/repro)")
     parser.add_argument("--sample-only", metavar="CHECKPOINT", help="load a checkpoint and print samples")
@@ -107,8 +114,10 @@ def run_bigram_count(split, names, args, out: Path) -> dict:
     data = {k: build_dataset(split[k], 1) for k in ("train", "dev", "test")}
     P = bigram_probabilities(bigram_counts(data["train"][0][:, 0], data["train"][1]), args.smoothing)
     metrics = {"nll_all": nll_all, "smoothing": args.smoothing}
-    for k, (x, y) in data.items():
-        metrics[f"{k}_loss"] = bigram_nll(P, x[:, 0], y)
+    losses = {k: bigram_nll(P, x[:, 0], y) for k, (x, y) in data.items()}
+    say("bigram-count, counts from the train split: " + " | ".join(f"{k} {v:.4f}" for k, v in losses.items()))
+    for k, loss in losses.items():  # inf (a bigram never seen in train, no smoothing) is stored as JSON null
+        metrics[f"{k}_loss"] = loss if np.isfinite(loss) else None
     np.savez(out / "model.npz", meta=np.array(json.dumps({"format": BIGRAM_FORMAT, "model": "bigram-count"})), P=P)
     return metrics | {"samples": sample_bigram(P, args.num_samples, make_rng(args.seed))}
 
