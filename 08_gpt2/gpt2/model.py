@@ -197,11 +197,13 @@ def encoder_backward(dx: np.ndarray, cache, dwte: np.ndarray, dwpe: np.ndarray) 
 def layernorm_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float):
     """y = (x - mean) / sqrt(var + eps) * w + b over the last axis (Ba et al. 2016)."""
     mean = x.mean(axis=-1, keepdims=True)  # (B, T, 1)
-    xc = x - mean  # (B, T, C)
-    var = (xc * xc).mean(axis=-1, keepdims=True)  # (B, T, 1), biased as in the paper
+    xhat = x - mean  # (B, T, C), centred; normalised in place below
+    var = (xhat * xhat).mean(axis=-1, keepdims=True)  # (B, T, 1), biased as in the paper
     rstd = 1.0 / np.sqrt(var + eps)  # (B, T, 1)
-    xhat = xc * rstd  # (B, T, C)
-    return xhat * w + b, (xhat, rstd, w)
+    xhat *= rstd
+    y = xhat * w
+    y += b
+    return y, (xhat, rstd, w)
 
 
 def layernorm_backward(dout: np.ndarray, cache):
@@ -241,15 +243,34 @@ _GELU_C = math.sqrt(2.0 / math.pi)
 
 def gelu_forward(x: np.ndarray):
     """GELU, tanh approximation (Hendrycks & Gimpel 2016, sec. 2), as in GPT-2's released code."""
-    t = np.tanh(_GELU_C * (x + 0.044715 * (x * x * x)))
-    return 0.5 * x * (1.0 + t), (x, t)
+    t = x * x
+    t *= x
+    t *= 0.044715
+    t += x
+    t *= _GELU_C
+    np.tanh(t, out=t)  # t = tanh(c (x + 0.044715 x^3)), kept for the backward
+    y = t + 1.0
+    y *= x
+    y *= 0.5
+    return y, (x, t)
 
 
 def gelu_backward(dout: np.ndarray, cache) -> np.ndarray:
     """d/dx [0.5 x (1 + t)] = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 * 0.044715 x^2)."""
     x, t = cache
-    local = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _GELU_C * (1.0 + 3 * 0.044715 * x * x)
-    return dout * local
+    local = x * x
+    local *= 3 * 0.044715
+    local += 1.0
+    local *= x
+    local *= 0.5 * _GELU_C  # 0.5 x c (1 + 3 * 0.044715 x^2)
+    sech2 = t * t
+    np.subtract(1.0, sech2, out=sech2)  # 1 - t^2 = sech^2
+    local *= sech2
+    sech2 = np.multiply(t, 0.5, out=sech2)
+    local += sech2
+    local += 0.5
+    local *= dout
+    return local
 
 
 def dropout_forward(x: np.ndarray, p: float, rng: np.random.Generator | None):
@@ -290,8 +311,8 @@ def attention_forward(qkv: np.ndarray, n_head: int, dropout: float = 0.0, rng: n
     hs = C // n_head
     q, k, v = (qkv[..., i * C : (i + 1) * C].reshape(B, T, n_head, hs).transpose(0, 2, 1, 3) for i in range(3))
     scale = 1.0 / math.sqrt(hs)
-    att = q @ k.transpose(0, 1, 3, 2)  # (B, nh, T, T)
-    att *= scale
+    q = q * scale  # (B, nh, T, hs): scaling q is cheaper than scaling the (T, T) scores
+    att = q @ k.transpose(0, 1, 3, 2)  # (B, nh, T, T) = q k^T / sqrt(hs)
     att += _causal_bias(T, att.dtype)
     softmax_lastaxis_(att)  # (B, nh, T, T), rows sum to 1 over the visible past
     att_drop, mask = dropout_forward(att, dropout, rng)
@@ -301,8 +322,8 @@ def attention_forward(qkv: np.ndarray, n_head: int, dropout: float = 0.0, rng: n
 
 
 def attention_backward(dy: np.ndarray, cache) -> np.ndarray:
-    """Backward of attention: through y = A v, the softmax's Jacobian, and S = q k^T * scale."""
-    q, k, v, att, att_drop, mask, scale = cache
+    """Backward of attention: through y = A v, the softmax's Jacobian, and S = (q * scale) k^T."""
+    q, k, v, att, att_drop, mask, scale = cache  # q is already multiplied by scale
     B, nh, T, hs = q.shape
     dy = dy.reshape(B, T, nh, hs).transpose(0, 2, 1, 3)  # (B, nh, T, hs)
     datt = dy @ v.transpose(0, 1, 3, 2)  # (B, nh, T, T)
@@ -312,8 +333,8 @@ def attention_backward(dy: np.ndarray, cache) -> np.ndarray:
     dpre = datt
     dpre -= np.einsum("bhij,bhij->bhi", datt, att)[..., None]
     dpre *= att
-    dpre *= scale
     dq = dpre @ k  # (B, nh, T, hs)
+    dq *= scale
     dk = dpre.transpose(0, 1, 3, 2) @ q  # (B, nh, T, hs)
     dqkv = np.empty((B, T, 3, nh, hs), dtype=dy.dtype)
     dqkv[:, :, 0] = dq.transpose(0, 2, 1, 3)
