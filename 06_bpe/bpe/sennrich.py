@@ -81,7 +81,7 @@ class _LargestFirst:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _LargestFirst) and self.pair == other.pair
 
-    __hash__ = None  # mutable-free but only used inside heap tuples
+    __hash__ = None  # only compared inside heap entries, never hashed
 
 
 def _merge_symbols(symbols: list[str], first: str, second: str) -> list[str]:
