@@ -32,6 +32,7 @@ from .train import (
     evaluate,
     load_checkpoint,
     make_datasets,
+    read_npz,
     sample_names,
     save_checkpoint,
     train_model,
@@ -200,14 +201,17 @@ def run_one(name: str, split, names, args, out: Path) -> dict:
 
 
 def sample_only(path: str, args) -> None:
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"checkpoint {path} does not exist")
-    with np.load(path, allow_pickle=False) as f:
-        if "meta" not in f.files:
-            raise ValueError(f"{path} is not a makemore checkpoint (no 'meta' entry)")
-        meta = json.loads(str(f["meta"]))
-        P = f["P"] if meta.get("format") == BIGRAM_FORMAT else None
+    arrays = read_npz(path)
+    if "meta" not in arrays:
+        raise ValueError(f"{path} is not a makemore checkpoint (no 'meta' entry)")
+    try:
+        meta = json.loads(str(arrays["meta"]))
+    except ValueError as error:
+        raise ValueError(f"{path} has a malformed 'meta' entry ({error})") from None
+    P = arrays.get("P") if isinstance(meta, dict) and meta.get("format") == BIGRAM_FORMAT else None
     if P is not None:
+        if P.shape != (27, 27) or not np.allclose(P.sum(axis=1), 1.0, atol=1e-6):
+            raise ValueError(f"{path}: the bigram table must be 27x27 with rows summing to 1")
         names = sample_bigram(P, args.num_samples, make_rng(args.seed))
     else:
         names = sample_names(load_checkpoint(path), args.num_samples, make_rng(args.seed))

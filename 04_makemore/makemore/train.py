@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import zipfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -32,6 +33,7 @@ __all__ = [
     "evaluate",
     "load_checkpoint",
     "make_datasets",
+    "read_npz",
     "sample_names",
     "save_checkpoint",
     "train_model",
@@ -210,16 +212,23 @@ def save_checkpoint(path: str | os.PathLike, model, extra: dict | None = None) -
     return path
 
 
-def load_checkpoint(path: str | os.PathLike):
-    """A model rebuilt from a checkpoint written by `save_checkpoint`; clear errors on any mismatch."""
+def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Every array of an `.npz` file (never unpickling); clear errors for a missing or foreign file."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} does not exist")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path} is not a readable .npz checkpoint (not a zip archive)")
     try:
         with np.load(path, allow_pickle=False) as f:
-            arrays = {k: f[k] for k in f.files}
-    except (ValueError, OSError, EOFError) as error:
+            return {k: f[k] for k in f.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
         raise ValueError(f"{path} is not a readable .npz checkpoint ({error})") from None
+
+
+def load_checkpoint(path: str | os.PathLike):
+    """A model rebuilt from a checkpoint written by `save_checkpoint`; clear errors on any mismatch."""
+    arrays = read_npz(path)
     if "meta" not in arrays:
         raise ValueError(f"{path} is not a makemore checkpoint (no 'meta' entry)")
     try:

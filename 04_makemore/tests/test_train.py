@@ -138,6 +138,10 @@ def test_cli_reports_bad_input_without_a_traceback(tmp_path, capsys):
     assert main(["--data", str(bad), "--out", str(tmp_path / "o")]) == 2
     assert "line 2" in capsys.readouterr().err
     assert main(["--sample-only", str(tmp_path / "missing.npz")]) == 2
+    assert main(["--sample-only", str(bad)]) == 2  # a text file, not a checkpoint
+    assert "not a readable .npz" in capsys.readouterr().err
+    np.savez(tmp_path / "bigram.npz", meta=np.array('{"format": "makemore-bigram-v1"}'), P=np.ones((27, 27)))
+    assert main(["--sample-only", str(tmp_path / "bigram.npz")]) == 2  # rows do not sum to 1
     with pytest.raises(SystemExit):
         main(["--lr", "-0.1"])
     with pytest.raises(SystemExit):
