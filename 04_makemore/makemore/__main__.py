@@ -129,13 +129,21 @@ def run_bigram_nn(split, names, args, out: Path) -> dict:
     steps, lr = args.max_steps or 200, args.lr or 50.0
     net = BigramNet(rng=args.seed)
     progress = Progress(steps, "bigram-nn")
-    losses = net.fit(x, y, steps=steps, lr=lr, reg=0.01, progress=progress)
+    losses, evals, done = [], [], 0
+    chunk = args.eval_every or 50
+    while done < steps:  # full-batch steps in chunks, with the dev loss after each
+        n = min(chunk, steps - done)
+        losses += net.fit(x, y, steps=n, lr=lr, reg=0.01)
+        done += n
+        evals.append((done, net.nll(data["dev"][0][:, 0], data["dev"][1])))
+        progress.update(done, loss=losses[-1])
+        progress.write(f"bigram-nn step {done}: train loss (with L2) {losses[-1]:.4f} | dev loss {evals[-1][1]:.4f}")
     progress.close()
     metrics = {f"{k}_loss": net.nll(xs[:, 0], ys) for k, (xs, ys) in data.items()}
     x_all, y_all = build_dataset(names, 1)
     metrics["nll_all"] = net.nll(x_all[:, 0], y_all)
     metrics["steps"] = steps
-    plot_loss(out / "loss.png", np.array(losses), [], title="bigram-nn (full batch, train + L2)", window=1)
+    plot_loss(out / "loss.png", np.array(losses), evals, title="bigram-nn (full batch, train + L2)", window=1)
     P = net.probabilities()
     np.savez(out / "model.npz", meta=np.array(json.dumps({"format": BIGRAM_FORMAT, "model": "bigram-nn"})), P=P)
     return metrics | {"samples": sample_bigram(P, args.num_samples, make_rng(args.seed))}
