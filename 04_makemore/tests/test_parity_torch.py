@@ -136,3 +136,11 @@ def test_wavenet_training_step_matches_torch(torch):
         ref = p.grad.numpy()
         ref = ref.T if ref.shape != grads[name].shape else ref  # torch's Linear weight is (out, in)
         np.testing.assert_allclose(grads[name], ref, atol=1e-10, err_msg=name)
+
+
+def test_benchmark_runs_and_prints_the_ratio(torch, capsys):
+    from makemore.bench import main
+
+    torch.set_default_dtype(torch.float32)
+    assert main(["--steps", "3", "--rounds", "1", "--models", "mlp"]) == 0
+    assert "ratio" in capsys.readouterr().out
