@@ -7,10 +7,12 @@ from transformer.model import CONFIGS, Transformer, TransformerConfig, count_par
 from shared.gradcheck import gradcheck
 
 
-@pytest.mark.parametrize("pre_ln", [False, True])
-@pytest.mark.parametrize("share", [True, False])
-def test_whole_model_gradients_match_finite_differences(rng, pre_ln, share):
-    cfg = tiny_config(pre_ln=pre_ln, share_embeddings=share, tgt_vocab_size=11 if share else 9)
+@pytest.mark.parametrize(
+    "pre_ln, share, n_layers", [(False, True, 2), (False, False, 1), (True, True, 1), (True, False, 1)]
+)
+def test_whole_model_gradients_match_finite_differences(rng, pre_ln, share, n_layers):
+    """Every parameter of a whole tiny model (two layers deep in the paper's setting: stacking is tested too)."""
+    cfg = tiny_config(pre_ln=pre_ln, share_embeddings=share, tgt_vocab_size=11 if share else 9, n_layers=n_layers)
     model = Transformer(cfg, seed=1)
     src = padded_batch(rng, 11, (2, 5), [5, 3])
     tgt_in = padded_batch(rng, cfg.tgt_vocab_size, (2, 4))

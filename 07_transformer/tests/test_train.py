@@ -75,3 +75,24 @@ def test_gradient_accumulation_equals_one_big_batch(tmp_path):
 def test_bad_training_settings_are_rejected(overrides, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(**overrides)
+
+
+def test_a_stop_signal_saves_a_checkpoint_after_the_current_step(tmp_path):
+    import os
+    import signal
+
+    from transformer.train import TrainingInterrupted
+
+    model, data = copy_setup()
+    calls = []
+
+    def evaluate(step):
+        calls.append(step)
+        os.kill(os.getpid(), signal.SIGTERM)  # arrives mid-run, like `kill PID`
+        return {}
+
+    tc = TrainConfig(steps=50, max_tokens=64, warmup=2, eval_every=3)
+    with pytest.raises(TrainingInterrupted, match="stopped at step 3"):
+        train_steps(model, data, data, tc, tmp_path / "run.npz", evaluate=evaluate)
+    assert int(read_checkpoint(tmp_path / "run.npz")["step"]) == 3
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL

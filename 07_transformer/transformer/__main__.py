@@ -96,7 +96,9 @@ def cmd_evaluate(args) -> None:
     if src_vocab is None or tgt_vocab is None:
         sys.exit(f"error: {args.checkpoint} holds no vocabularies; it is not a Multi30k checkpoint")
     test_de, test_en = load_multi30k(args.split)
-    metrics = {"step": int(arrays["step"]), "parameters": model.num_parameters()}
+    if args.limit is not None:
+        test_de, test_en = test_de[: args.limit], test_en[: args.limit]
+    metrics = {"step": int(arrays["step"]), "parameters": model.num_parameters(), "sentences": len(test_de)}
     variants = [("last", None)]
     if args.average_last > 1:
         variants.append(("averaged", args.average_last))
@@ -111,11 +113,17 @@ def cmd_evaluate(args) -> None:
             f"{args.split} BLEU ({name}, step {metrics['step']}): greedy {greedy_bleu:.2f}, beam {args.beam} "
             f"{beam_bleu:.2f}"
         )
-        metrics[name] = {"test_bleu_greedy": greedy_bleu / 100, "test_bleu_beam": beam_bleu / 100}
+        prefix = "val" if args.split == "val" else "test"
+        metrics[name] = {f"{prefix}_bleu_greedy": greedy_bleu / 100, f"{prefix}_bleu_beam": beam_bleu / 100}
         out = output_dir(args.out, "evaluate")
         (out / f"hypotheses_{name}.txt").write_text("\n".join(hyps) + "\n")
     out = output_dir(args.out, "evaluate")
-    print(f"wrote {write_results(out, metrics, time.perf_counter() - started, None)}")
+    from .checkpoint import history
+    from .plots import plot_attention, plot_training
+
+    plot_training(out, history(arrays))
+    plot_attention(out, model, src_vocab, tgt_vocab, args.attention_sentence or test_de[0])
+    print(f"wrote {write_results(out, metrics, time.perf_counter() - started, None)} and PNGs in {out}")
 
 
 def cmd_translate(args) -> None:
@@ -183,6 +191,8 @@ def main(argv=None) -> None:
     evaluate.add_argument("--split", default="test_2016_flickr", choices=["val", "test_2016_flickr"])
     evaluate.add_argument("--beam", type=int, default=4)
     evaluate.add_argument("--average-last", type=int, default=5, help="also score the average of the last N snapshots")
+    evaluate.add_argument("--limit", type=int, default=None, help="score only the first N sentences (quick check)")
+    evaluate.add_argument("--attention-sentence", default=None, help="German sentence for the attention maps")
     evaluate.add_argument("--out", default=None)
     evaluate.set_defaults(func=cmd_evaluate)
 
@@ -210,8 +220,12 @@ def main(argv=None) -> None:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     if extra.threads < 1:
         parser.error("--threads must be >= 1")
+    from .train import TrainingInterrupted
+
     try:
         args.func(args)
+    except TrainingInterrupted as stopped:
+        sys.exit(str(stopped))
     except (ValueError, FileNotFoundError) as error:
         sys.exit(f"error: {error}")
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import glob
 import os
+import signal
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +31,29 @@ from .decode import beam_search, greedy
 from .loss import label_smoothed_cross_entropy
 from .model import BOS_ID, CONFIGS, PAD_ID, Transformer, TransformerConfig
 from .optim import Adam, average_checkpoints, noam_lr
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Raised after a SIGINT/SIGTERM once the current step is finished and a checkpoint is saved."""
+
+
+class _StopRequest:
+    """Turns SIGINT/SIGTERM into a flag the training loop checks between steps (main thread only)."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+
+    def _handle(self, signum, frame):
+        self.requested = True
+
+    def restore(self):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous = {}
 
 
 @dataclass
@@ -97,6 +122,7 @@ def train_steps(model, src_ids, tgt_ids, tc: TrainConfig, ckpt_path, vocabs=(Non
     batches: list = []
     progress = Progress(total=tc.steps, description="train", unit="step")
     window_loss, window_tokens, window_time = 0.0, 0, 0.0
+    stop = _StopRequest()
     while step < tc.steps:
         started = time.perf_counter()
         model.zero_grad()
@@ -135,6 +161,13 @@ def train_steps(model, src_ids, tgt_ids, tc: TrainConfig, ckpt_path, vocabs=(Non
             save_checkpoint(snapshot, model, step, None, *vocabs)
             for old in sorted(glob.glob(snapshots))[: -tc.keep_last]:
                 os.remove(old)
+        elif stop.requested:
+            save_checkpoint(ckpt_path, model, step, optimizer, *vocabs, history=history)
+        if stop.requested:
+            stop.restore()
+            progress.close()
+            raise TrainingInterrupted(f"stopped at step {step}; checkpoint saved to {ckpt_path}; rerun to resume")
+    stop.restore()
     progress.close()
     return history
 
