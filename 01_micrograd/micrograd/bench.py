@@ -224,41 +224,41 @@ def main(argv: list[str] | None = None) -> int:
         return model
 
     print(f"\n{args.steps}-step moons training: 100 points, MLP(2, [16, 16, 1]), 337 parameters, full batch")
-    rows = []
-    history = train(fresh_model(), X, y, steps=1)  # warm-up
+    print(f"  {'engine':<42} {'ms/step':>10}  {'time / ours':>11}")
+    train(fresh_model(), X, y, steps=1)  # warm-up
     start = time.perf_counter()
     history = train(fresh_model(), X, y, steps=args.steps)
     ours_seconds = time.perf_counter() - start
     ours_losses = [r.loss for r in history]
-    rows.append(("ours (this repo)", ours_seconds))
 
+    def report(label: str, seconds: float) -> None:
+        print(f"  {label:<42} {1000 * seconds / args.steps:10.2f}  {seconds / ours_seconds:10.2f}x")
+
+    report("ours (this repo)", ours_seconds)
     start = time.perf_counter()
     train(fresh_model(), X, y, steps=args.steps, pause_cycle_collector=False)
-    rows.append(("ours, cycle collector left on", time.perf_counter() - start))
+    report("ours, cycle collector left on", time.perf_counter() - start)
 
-    reference_losses = None
+    reference_losses = reference_seconds = None
     if engine is not None:
         for label, pause in (("Karpathy's micrograd 0.1.0", False), ("  same, collector paused per step", True)):
             model = knn.MLP(2, [16, 16, 1])
             copy_weights(fresh_model(), model)
             losses, seconds = train_reference(engine, model, X, y, args.steps, alpha, pause_gc=pause)
-            rows.append((label, seconds))
-            reference_losses = reference_losses or losses
-    torch_result = None if args.skip_torch else train_torch(fresh_model(), X, y, args.steps, alpha)
-    if torch_result is None and not args.skip_torch:
-        print("note: PyTorch not installed; its line is skipped")
-    else:
-        rows.append((f"PyTorch {torch_result[2]} CPU, float64 tensors", torch_result[1]))
-
-    print(f"  {'engine':<42} {'ms/step':>10}  {'time / ours':>11}")
-    for label, seconds in rows:
-        print(f"  {label:<42} {1000 * seconds / args.steps:10.2f}  {seconds / ours_seconds:10.2f}x")
+            report(label, seconds)
+            if reference_losses is None:
+                reference_losses, reference_seconds = losses, seconds
+    if not args.skip_torch:
+        torch_result = train_torch(fresh_model(), X, y, args.steps, alpha)
+        if torch_result is None:
+            print("  (PyTorch not installed: its line is skipped)")
+        else:
+            report(f"PyTorch {torch_result[2]} CPU, float64 tensors", torch_result[1])
     if reference_losses is not None:
         difference = max(abs(a - b) / max(abs(b), 1e-300) for a, b in zip(ours_losses, reference_losses))
         print(f"  losses, ours vs Karpathy's at every step: largest relative difference {difference:.1e}; "
               f"final {ours_losses[-1]:.6f} vs {reference_losses[-1]:.6f}")  # fmt: skip
-        speedup = rows[2][1] / ours_seconds
-        print(f"  speed-up over Karpathy's micrograd per training step: {speedup:.1f}x")
+        print(f"  speed-up over Karpathy's micrograd per training step: {reference_seconds / ours_seconds:.1f}x")
 
     print(f"\none backward() over a large graph: the demo loss over {args.graph_points} moons points")
     big_X, big_labels = make_moons(args.graph_points, 0.1, make_rng(args.seed))

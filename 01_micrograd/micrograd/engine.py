@@ -202,22 +202,25 @@ class Value:
         """Every Value this one depends on (itself last), each after all of its children.
 
         Depth-first search with an explicit stack instead of recursion, so that a graph
-        100,000 operations deep does not hit Python's recursion limit. A node is pushed
-        twice: first to expand its children, then (flagged) to be emitted once they are done.
+        100,000 operations deep does not hit Python's recursion limit. A node is pushed with
+        a `None` marker above it, then its unvisited children above that: by the time the
+        marker is popped, every child is finished, and the node below it can be emitted.
+        (No tuple per push: a graph of 650,000 nodes would otherwise allocate over a million.)
         """
         order: list[Value] = []
         visited: set[Value] = set()
-        stack: list[tuple[Value, bool]] = [(self, False)]
+        stack: list[Value | None] = [self]
         while stack:
-            node, expanded = stack.pop()
-            if expanded:
-                order.append(node)
+            node = stack.pop()
+            if node is None:  # the marker: the node under it has all its children in `order`
+                order.append(stack.pop())
             elif node not in visited:
                 visited.add(node)
-                stack.append((node, True))
+                stack.append(node)
+                stack.append(None)
                 for child in node._children:
                     if child not in visited:
-                        stack.append((child, False))
+                        stack.append(child)
         return order
 
     def backward(self) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.plotting import new_figure, plot_curves, save_figure
+from shared.plotting import new_figure, save_figure
 
 from .nn import MLP
 from .train import StepRecord
@@ -56,9 +56,16 @@ def plot_decision_boundary(
 
 
 def plot_training(history: list[StepRecord], path: str | os.PathLike) -> Path:
-    """Loss and accuracy against the step, on one log-scale plot."""
+    """Loss (log scale) and training accuracy against the step, side by side."""
     steps = [r.step for r in history]
-    curves = {"loss": (steps, [r.loss for r in history]), "1 - accuracy": (steps, [1 - r.accuracy for r in history])}
-    curves = {name: (x, [max(v, 1e-4) for v in ys]) for name, (x, ys) in curves.items()}  # log scale needs v > 0
-    return plot_curves(path, curves, xlabel="step", ylabel="value (log scale, floored at 1e-4)", logy=True,
-                       title="max-margin loss and training error")  # fmt: skip
+    figure, (loss_axes, accuracy_axes) = new_figure(width=10.0, height=4.0, ncols=2)
+    loss_axes.plot(steps, [r.loss for r in history])
+    loss_axes.set_yscale("log")
+    loss_axes.set_title("max-margin loss + L2")
+    accuracy_axes.plot(steps, [r.accuracy for r in history], color="tab:green")
+    accuracy_axes.set_ylim(min(0.5, min(r.accuracy for r in history)), 1.01)
+    accuracy_axes.set_title("training accuracy")
+    for axes in (loss_axes, accuracy_axes):
+        axes.set_xlabel("step")
+        axes.grid(alpha=0.3)
+    return save_figure(figure, path)
