@@ -104,34 +104,37 @@ def train_parser() -> argparse.ArgumentParser:
         prog="python -m mlp",
         description="Train a multilayer perceptron on MNIST or Fashion-MNIST (NumPy, hand-derived backprop). "
         "`python -m mlp repro` reruns the README's results table.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--dataset", choices=DATASETS, default=defaults.dataset)
+    parser.add_argument("--dataset", choices=DATASETS, default=defaults.dataset, help="which data set")
     parser.add_argument(
         "--hidden",
         type=int,
         nargs="*",
         default=list(defaults.hidden),
         metavar="UNITS",
-        help="hidden layer sizes (default: 256 256)",
+        help="hidden layer sizes; none for softmax regression",
     )
     parser.add_argument("--softmax-regression", action="store_true", help="no hidden layer (same as --hidden)")
-    parser.add_argument("--activation", choices=("relu", "tanh", "sigmoid"), default=defaults.activation)
+    parser.add_argument(
+        "--activation", choices=("relu", "tanh", "sigmoid"), default=defaults.activation, help="of the hidden units"
+    )
     parser.add_argument(
         "--init",
         choices=("he", "xavier"),
         default=None,
-        help="weight initialisation (default: he for relu, xavier otherwise)",
+        help="weight initialisation (None: he for relu, xavier otherwise)",
     )
-    parser.add_argument("--dropout", type=float, default=defaults.dropout)
-    parser.add_argument("--epochs", type=int, default=defaults.epochs)
-    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument("--dropout", type=float, default=defaults.dropout, help="dropout after each hidden layer")
+    parser.add_argument("--epochs", type=int, default=defaults.epochs, help="passes over the training set")
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size, help="examples per SGD step")
     parser.add_argument("--lr", type=float, default=defaults.lr, help="(peak) learning rate")
-    parser.add_argument("--momentum", type=float, default=defaults.momentum)
-    parser.add_argument("--weight-decay", type=float, default=defaults.weight_decay)
+    parser.add_argument("--momentum", type=float, default=defaults.momentum, help="SGD momentum")
+    parser.add_argument("--weight-decay", type=float, default=defaults.weight_decay, help="L2 penalty")
     parser.add_argument(
         "--schedule", choices=SCHEDULES, default=defaults.schedule, help="learning rate schedule over the run"
     )
-    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="initialisation, shuffling, dropout")
     parser.add_argument("--limit", type=int, default=None, help="train on the first N examples only")
     parser.add_argument(
         "--eval",
