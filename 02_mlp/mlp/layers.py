@@ -69,9 +69,11 @@ class Module:
     training: bool = True
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """y for a batch x; remembers what `backward` will need."""
         raise NotImplementedError
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
+        """dL/dx from dL/dy (same shapes as x and y); ADDS dL/dparam into each Parameter.grad."""
         raise NotImplementedError
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
