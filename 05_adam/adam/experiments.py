@@ -58,10 +58,10 @@ FIG1_METHODS = {
 }
 # Tuned by `python -m adam sweep fig2` (constant step sizes; see README).
 FIG2_METHODS = {
-    "adam": Method("Adam", "Adam", 1e-3),
+    "adam": Method("Adam", "Adam", 2e-3),
     "adagrad": Method("AdaGrad", "Adagrad", 1e-2),
     "rmsprop": Method("RMSProp", "RMSprop", 1e-3),
-    "sgd_nesterov": Method("SGDNesterov", "SGD", 3e-2, {"momentum": 0.9, "nesterov": True}),
+    "sgd_nesterov": Method("SGDNesterov", "SGD", 1e-1, {"momentum": 0.9, "nesterov": True}),
     "adadelta": Method("AdaDelta", "Adadelta", 1.0, {"rho": 0.95}),
 }
 SWEEP_GRIDS = {
@@ -71,9 +71,9 @@ SWEEP_GRIDS = {
         "sgd_nesterov": [1e-1, 3e-1, 1.0, 3.0, 10.0],
     },
     "fig2": {
-        "adam": [1e-4, 3e-4, 1e-3, 3e-3],
-        "adagrad": [3e-3, 1e-2, 3e-2, 1e-1],
-        "rmsprop": [1e-4, 3e-4, 1e-3, 3e-3],
+        "adam": [1e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3],
+        "adagrad": [3e-3, 5e-3, 1e-2, 2e-2, 3e-2, 1e-1],
+        "rmsprop": [1e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3],
         "sgd_nesterov": [3e-3, 1e-2, 3e-2, 1e-1],
         "adadelta": [0.1, 0.3, 1.0, 3.0],
     },
