@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from tests.conftest import tiny_config
+from helpers import tiny_config
 from transformer.checkpoint import CheckpointError, load_model, save_checkpoint, vocabs
 from transformer.data import Vocab
 from transformer.model import Transformer

@@ -3,7 +3,7 @@ import sys
 
 import numpy as np
 import pytest
-from tests.conftest import tiny_config
+from helpers import tiny_config
 from transformer.__main__ import main
 from transformer.checkpoint import save_checkpoint
 from transformer.data import Vocab

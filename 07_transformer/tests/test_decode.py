@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from tests.conftest import padded_batch, tiny_config
+from helpers import padded_batch, tiny_config
 from transformer.decode import beam_search, greedy, length_penalty
 from transformer.model import EOS_ID, Transformer
 

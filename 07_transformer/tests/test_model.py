@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from tests.conftest import padded_batch, tiny_config
+from helpers import padded_batch, tiny_config
 from transformer.loss import label_smoothed_cross_entropy
 from transformer.model import CONFIGS, Transformer, TransformerConfig, count_parameters_formula, padding_mask
 

@@ -3,7 +3,7 @@ with copied weights, forward and every gradient; label smoothing; Adam."""
 
 import numpy as np
 import pytest
-from tests.conftest import tiny_config
+from helpers import tiny_config
 from transformer.layers import MultiHeadAttention
 from transformer.loss import label_smoothed_cross_entropy
 from transformer.model import DecoderLayer, EncoderLayer, causal_mask, padding_mask
