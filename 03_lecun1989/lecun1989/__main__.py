@@ -2,7 +2,7 @@
 
 python -m lecun1989 prepro                 build the 7291/2007 16x16 data set (cached)
 python -m lecun1989 [train]                the 1989 network, 23 passes of SGD (about a minute)
-python -m lecun1989 train --modern         karpathy's modern.py changes, 80 passes
+python -m lecun1989 train --modern         karpathy's modern.py changes, 120 passes
 python -m lecun1989 train --modern --no-shift --dropout 0   switch single changes off
 python -m lecun1989 repro [--only NAME]    rerun the README results table, write results.json
                                            (NAME: faithful (default), plain_tanh, modern, all)
@@ -76,8 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     t = commands.add_parser("train", help="train the network, print the repro's eval lines each pass")
     add_data_args(t)
     t.add_argument("--modern", action="store_true", help="start from karpathy's modern.py settings")
-    t.add_argument("--passes", type=positive_int, help="passes over the training set (23; modern 80)")
-    t.add_argument("--lr", type=positive_float, help="learning rate (SGD 0.03; modern AdamW 3e-4)")
+    t.add_argument("--passes", type=positive_int, help="passes over the training set (23; modern 120)")
+    t.add_argument("--lr", type=positive_float, help="learning rate (SGD 0.03; modern AdamW 1e-3)")
     t.add_argument("--lr-final", type=positive_float, help="decay linearly to this rate (modern 1e-4)")
     t.add_argument("--seed", type=int, default=1337, help="seed of initialisation, shifts and dropout")
     t.add_argument("--out", type=Path, help="output folder (default runs/faithful or runs/modern)")

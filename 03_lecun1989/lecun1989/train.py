@@ -68,12 +68,14 @@ class RunConfig:
 
 
 FAITHFUL = RunConfig()
-# karpathy's modern.py: linear softmax output (lr lowered), AdamW 3e-4 decaying to 1e-4,
-# +-1 pixel shifts, ReLU with dropout 0.25 before H3, 80 passes
+# karpathy's modern.py changes: linear softmax output, AdamW with a linearly decaying rate,
+# +-1 pixel shifts, ReLU with dropout 0.25 before H3, more passes. modern.py runs AdamW at
+# 3e-4 -> 1e-4 for 80 passes; on our sample that still underfits (README), so we run
+# 1e-3 -> 1e-4 for 120 passes.
 MODERN = RunConfig(
     model=Config(activation="relu", output="linear", dropout=0.25, output_bias=0.0),
-    passes=80,
-    lr=3e-4,
+    passes=120,
+    lr=1e-3,
     lr_final=1e-4,
     optimizer="adamw",
     shift=True,
