@@ -114,7 +114,7 @@ def cmd_evaluate(args) -> None:
             f"{beam_bleu:.2f}"
         )
         prefix = "val" if args.split == "val" else "test"
-        metrics[name] = {f"{prefix}_bleu_greedy": greedy_bleu / 100, f"{prefix}_bleu_beam": beam_bleu / 100}
+        metrics[name] = {f"{prefix}_bleu": {"greedy": greedy_bleu / 100, f"beam{args.beam}": beam_bleu / 100}}
         out = output_dir(args.out, "evaluate")
         (out / f"hypotheses_{name}.txt").write_text("\n".join(hyps) + "\n")
     out = output_dir(args.out, "evaluate")

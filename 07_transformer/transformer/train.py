@@ -120,7 +120,9 @@ def train_steps(model, src_ids, tgt_ids, tc: TrainConfig, ckpt_path, vocabs=(Non
         print(f"resumed from {ckpt_path} at step {step}", flush=True)
     rng = np.random.default_rng([tc.seed, step])  # a resumed run continues with fresh (but seeded) randomness
     batches: list = []
-    progress = Progress(total=tc.steps, description="train", unit="step")
+    first_step = step  # the progress line counts this run's steps, so its rate and ETA stay right on resume
+    description = "train" if first_step == 0 else f"train (resumed at step {first_step})"
+    progress = Progress(total=tc.steps - first_step, description=description, unit="step")
     window_loss, window_tokens, window_time = 0.0, 0, 0.0
     stop = _StopRequest()
     while step < tc.steps:
@@ -142,7 +144,7 @@ def train_steps(model, src_ids, tgt_ids, tc: TrainConfig, ckpt_path, vocabs=(Non
         elapsed = time.perf_counter() - started
         window_loss, window_tokens = window_loss + loss_sum, window_tokens + n_tokens
         window_time += elapsed
-        progress.update(step, loss=loss_sum / max(n_tokens, 1), lr=lr, tok_s=n_tokens / elapsed)
+        progress.update(step - first_step, loss=loss_sum / max(n_tokens, 1), lr=lr, tok_s=n_tokens / elapsed)
         if step % 10 == 0 or step == tc.steps:
             history["step"].append(step)
             history["train_loss"].append(window_loss / max(window_tokens, 1))
@@ -337,7 +339,7 @@ def run_multi30k(
         greedy_bleu, _ = bleu_of(model, src_vocab, tgt_vocab, test_de, test_en, 1)
         beam_bleu, hyps = bleu_of(model, src_vocab, tgt_vocab, test_de, test_en, 4)
         print(f"test_2016_flickr BLEU ({name} weights): greedy {greedy_bleu:.2f}, beam 4 {beam_bleu:.2f}")
-        results[name] = {"test_bleu_greedy": greedy_bleu / 100, "test_bleu_beam": beam_bleu / 100}
+        results[name] = {"test_bleu": {"greedy": greedy_bleu / 100, "beam4": beam_bleu / 100}}
         (out / f"test_hypotheses_{name}.txt").write_text("\n".join(hyps) + "\n")
     results["train_seconds_this_run"] = train_seconds
     from .plots import plot_attention, plot_training
