@@ -1,6 +1,6 @@
 """The 1989 data set, approximated from MNIST: 7291 training and 2007 test digits, 16x16, in [-1, 1].
 
-LeCun et al. (1989, section 2) trained on 7291 zip code digits and tested on 2007, each
+LeCun et al. (1989) trained on 7291 zip code digits and tested on 2007, each
 normalised to a 16x16 grey-level image scaled to [-1, 1]. That data set is not public, so,
 as in karpathy/lecun1989-repro, we draw a random sample of the same sizes from MNIST:
 
@@ -13,7 +13,7 @@ as in karpathy/lecun1989-repro, we draw a random sample of the same sizes from M
   align_corners=False, antialias=False)` (the repro's choice; a parity test checks it);
 - pixels: 0..255 -> [-1, 1] by `p / 127.5 - 1` (white background 0 becomes -1);
 - targets: +1 for the true class, -1 for the nine others (the paper's output units are
-  tanh units; section 3 trains them towards +-1).
+  scaled tanh units, trained towards targets inside their range).
 
 The `.npz` is written with fixed zip timestamps and a fixed array order, so the same seed
 gives the same bytes on every run (the reference iterates over a Python `set` of split
@@ -51,7 +51,7 @@ __all__ = [
     "save_npz",
 ]
 
-N_TRAIN, N_TEST = 7291, 2007  # section 2 of the paper
+N_TRAIN, N_TEST = 7291, 2007  # the paper's training and test set sizes
 SIZE = 16  # the paper's images are 16x16
 N_CLASSES = 10
 SPLITS = ("train", "test")

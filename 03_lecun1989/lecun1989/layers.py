@@ -8,7 +8,7 @@ finite differences (tests/test_layers.py) and against PyTorch (tests/test_parity
 - `conv_forward/backward`: a 2-D convolution (really a cross-correlation, as in PyTorch)
   with stride, constant padding (the paper pads with -1, the background), one bias per
   map or one bias per unit, and an optional table of which input planes each group of
-  output maps sees (H2's partial connectivity, section 5 of the paper). Written with
+  output maps sees (H2's partial connectivity in the paper). Written with
   im2col through precomputed index arrays: a gather and one batched matmul.
 - `scaled_tanh`, `relu`: the activations. `dropout`: inverted dropout with a given mask.
 - `linear`: x @ W + b. `mse_loss`, `softmax_cross_entropy`: the losses.

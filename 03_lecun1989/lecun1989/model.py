@@ -1,4 +1,4 @@
-"""The 1989 zip code network ("Net-5" of the paper's section 5), in one file.
+"""The 1989 zip code network of LeCun et al., in one file.
 
     input 16x16 (one plane, padded with -1, the background)
     H1   12 maps 8x8   5x5 kernels, stride 2, shared weights, one bias per unit      1,068 parameters
@@ -7,7 +7,7 @@
     out  10 units, fully connected to H3                                              310 parameters
     every layer: f(x) = 1.7159 tanh(2x/3); trained by MSE against +-1 targets       9,760 in total
 
-The paper (section 5) gives 1256 units, 64,660 connections and 9,760 free parameters;
+The paper gives 1256 units, 64,660 connections and 9,760 free parameters;
 `Net.stats()` recomputes them and a test checks them.
 
 Two ways through the same weights:
@@ -53,7 +53,7 @@ CANVAS_PAD = 3  # images live on a 22x22 canvas of -1: the padded and shifted in
 # name, shape; the order is the layout of the flat parameter vector (and of checkpoints)
 LAYOUT = (
     ("H1.weight", (12, 1, 5, 5)),
-    ("H1.bias", (12, 8, 8)),  # one bias per unit, not per map (section 5)
+    ("H1.bias", (12, 8, 8)),  # one bias per unit, not per map (as the paper counts them)
     ("H2.weight", (12, 8, 5, 5)),
     ("H2.bias", (12, 4, 4)),
     ("H3.weight", (192, 30)),
@@ -147,7 +147,7 @@ class Net:
     def init(self, rng: np.random.Generator) -> None:
         """Weights ~ U[-2.4/sqrt(F), 2.4/sqrt(F)], F the unit's fan-in; hidden biases 0.
 
-        The paper (section 5.1) writes 2.4/F_i; with F = 200 that gives weights too small for
+        The paper writes 2.4/F_i; with F = 200 that gives weights too small for
         tanh units to learn from, and the repro (like LeCun's later papers) uses sqrt(F).
         """
         for layer, fan_in in FAN_IN.items():

@@ -4,7 +4,7 @@ Both update `params` in place from `grads` (the flat arrays of `model.Net`), wit
 preallocated scratch space, so a step allocates nothing: at batch size 1 the update runs
 as often as the forward pass, and its overhead matters as much.
 
-- `SGD`: p -= lr * g. The paper (section 5.1) used a stochastic diagonal approximation of
+- `SGD`: p -= lr * g. The paper used a stochastic diagonal approximation of
   the Hessian to give each weight its own rate; like the repro we use one constant rate.
 - `AdamW`: Loshchilov & Hutter's decoupled weight decay, as torch.optim.AdamW (defaults
   betas (0.9, 0.999), eps 1e-8, weight_decay 0.01, applied to every parameter as in the

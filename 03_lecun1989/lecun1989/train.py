@@ -42,7 +42,7 @@ class RunConfig:
     """Everything a training run depends on besides the data."""
 
     model: Config = field(default_factory=Config)
-    passes: int = 23  # the paper: 23 passes through the training set (section 5.1)
+    passes: int = 23  # the paper: 23 passes through the training set
     lr: float = 0.03  # the repro's rate for mean-squared error over 10 outputs
     lr_final: float | None = None  # linear decay from lr to lr_final over the passes (None: constant)
     optimizer: str = "sgd"
