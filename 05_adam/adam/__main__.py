@@ -46,18 +46,35 @@ def _overrides(pairs: list[str] | None) -> dict[str, float]:
     return out
 
 
-def _methods(base: dict, only, lrs: dict[str, float]) -> dict:
+def _settings(pairs: list[str] | None) -> dict[str, dict]:
+    """--set adam.betas=0.9,0.99 --set rmsprop.alpha=0.9  ->  {"adam": {"betas": (0.9, 0.99)}, ...}"""
+    out: dict[str, dict] = {}
+    for pair in pairs or []:
+        target, sep, value = pair.partition("=")
+        name, dot, key = target.partition(".")
+        try:
+            numbers = tuple(float(v) for v in value.split(","))
+        except ValueError:
+            sep = ""
+        if not (sep and dot and name and key):
+            raise SystemExit(f"error: --set takes METHOD.ARGUMENT=VALUE (e.g. adam.betas=0.9,0.99), got {pair!r}")
+        out.setdefault(name, {})[key] = numbers if len(numbers) > 1 else numbers[0]
+    return out
+
+
+def _methods(base: dict, only, lrs: dict[str, float], settings: dict[str, dict] | None = None) -> dict:
     from .experiments import Method, _check_methods
 
     try:
         methods = _check_methods(base, only)
     except ValueError as error:
         raise SystemExit(f"error: {error}") from None
-    unknown = sorted(set(lrs) - set(methods))
+    settings = settings or {}
+    unknown = sorted((set(lrs) | set(settings)) - set(methods))
     if unknown:
-        raise SystemExit(f"error: --lr names unknown methods {unknown}; choose from {sorted(methods)}")
+        raise SystemExit(f"error: --lr/--set name unknown methods {unknown}; choose from {sorted(methods)}")
     return {
-        name: Method(m.label, m.optimizer, lrs.get(name, m.lr), m.settings) if name in lrs else m
+        name: Method(m.label, m.optimizer, lrs.get(name, m.lr), {**m.settings, **settings.get(name, {})})
         for name, m in methods.items()
     }
 
@@ -84,7 +101,7 @@ def run_figure(figure: str, args, out, epochs: int, train_size: int | None) -> d
     from .figures import curves_to_rows, plot_costs, write_csv
 
     base = ex.FIG1_METHODS if figure == "fig1" else ex.FIG2_METHODS
-    methods = _methods(base, args.only, _overrides(args.lr))
+    methods = _methods(base, args.only, _overrides(args.lr), _settings(getattr(args, "set", None)))
     x, y = ex.load_mnist_flat("train", train_size, seed=args.seed)
     if figure == "fig1":
         curves = ex.run_fig1(x, y, epochs=epochs, l2=args.l2, seed=args.seed, methods=methods)
@@ -160,7 +177,12 @@ def cmd_sweep(args) -> None:
     out = output_dir(args.out, f"sweep-{args.figure}")
     x, y = ex.load_mnist_flat("train", args.train_size, seed=args.seed)
     try:
-        table = ex.sweep(args.figure, x, y, epochs=args.epochs, seed=args.seed, only=args.only)
+        grids = None
+        if args.lrs:
+            names = args.only or list(ex.SWEEP_GRIDS[args.figure])
+            grids = {args.figure: {name: args.lrs for name in names}}
+        table = ex.sweep(args.figure, x, y, epochs=args.epochs, seed=args.seed, grids=grids, only=args.only,
+                         settings=_settings(args.set))  # fmt: skip
     except ValueError as error:
         raise SystemExit(f"error: {error}") from None
     rows = [
@@ -180,7 +202,7 @@ def cmd_repro(args) -> None:
     unknown = sorted(set(figures) - set(REPRO))
     if unknown:
         raise SystemExit(f"error: --only takes {sorted(REPRO)}, got {unknown}")
-    args.only, args.lr, args.l2, args.dropout = None, None, 1e-4, 0.5
+    args.only, args.lr, args.set, args.l2, args.dropout = None, None, None, 1e-4, 0.5
     metrics = {}
     for figure in figures:
         settings = REPRO[figure]
@@ -226,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     for p in (fig1, fig2):
         p.add_argument("--only", action="append", help="run only this method (repeatable)")
         p.add_argument("--lr", action="append", metavar="NAME=VALUE", help="override a tuned step size")
+        p.add_argument("--set", action="append", metavar="NAME.ARG=VALUE", help="override another hyperparameter")
         common(p)
         p.set_defaults(func=cmd_fig)
 
@@ -246,6 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--epochs", type=_positive, default=None, help="default: the figure command's default")
     sweep.add_argument("--train-size", type=_positive, default=None)
     sweep.add_argument("--only", action="append", help="sweep only this method (repeatable)")
+    sweep.add_argument("--set", action="append", metavar="NAME.ARG=VALUE", help="e.g. adam.betas=0.9,0.99")
+    sweep.add_argument("--lrs", type=float, nargs="+", default=None, help="step sizes instead of the built-in grid")
     common(sweep)
     sweep.set_defaults(func=cmd_sweep)
 

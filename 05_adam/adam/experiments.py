@@ -237,8 +237,13 @@ def run_bias_correction(
     return rows
 
 
-def sweep(figure: str, x: np.ndarray, y: np.ndarray, epochs: int, seed: int = 0, grids=None, only=None) -> dict:
-    """Final training cost for each method and step size of the figure's grid: {method: {lr: cost}}."""
+def sweep(
+    figure: str, x: np.ndarray, y: np.ndarray, epochs: int, seed: int = 0, grids=None, only=None, settings=None
+) -> dict:
+    """Final training cost for each method and step size of the figure's grid: {method: {lr: cost}}.
+
+    `settings` ({method: {argument: value}}) overrides other hyperparameters (e.g. Adam's betas) for the sweep.
+    """
     if figure not in ("fig1", "fig2"):
         raise ValueError(f"sweep: figure must be 'fig1' or 'fig2', got {figure!r}")
     grids = _check_methods((grids or SWEEP_GRIDS)[figure], only)
@@ -248,10 +253,12 @@ def sweep(figure: str, x: np.ndarray, y: np.ndarray, epochs: int, seed: int = 0,
     for name, lrs in grids.items():
         table[name] = {}
         for lr in lrs:
-            method = Method(base[name].label, base[name].optimizer, lr, base[name].settings)
+            extra = (settings or {}).get(name, {})
+            method = Method(base[name].label, base[name].optimizer, lr, {**base[name].settings, **extra})
             with np.errstate(all="ignore"):
                 curve = run(x, y, epochs=epochs, seed=seed, methods={name: method}, progress=False)[name]
             cost = curve["cost"][-1] if len(curve["epoch"]) and curve["epoch"][-1] == epochs else math.inf
             table[name][lr] = cost if math.isfinite(cost) else math.inf
-            print(f"sweep {figure} {name:13s} lr {lr:<8g} final training cost {table[name][lr]:.5f}", flush=True)
+            shown = "".join(f" {key} {value}" for key, value in method.settings.items())
+            print(f"sweep {figure} {name:13s} lr {lr:<8g}{shown} final training cost {table[name][lr]:.5f}", flush=True)
     return table
