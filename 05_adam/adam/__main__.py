@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> None:
         args.train_size = args.train_size or defaults[1]
     try:
         args.func(args)
-    except DataError as error:
+    except (DataError, ValueError) as error:  # bad data or a bad hyperparameter: a message, not a traceback
         sys.exit(f"error: {error}")
 
 

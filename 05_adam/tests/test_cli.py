@@ -31,6 +31,8 @@ def test_toy_writes_png_and_csv(tmp_path, capsys):
         (["fig1", "--lr", "adam"], "NAME=VALUE"),
         (["fig1", "--lr", "lbfgs=0.1"], "unknown methods"),
         (["fig2", "--only", "lbfgs"], "unknown methods"),
+        (["fig2", "--set", "adam.betas"], "METHOD.ARGUMENT=VALUE"),
+        (["fig2", "--set", "lbfgs.history=5"], "unknown methods"),
         (["repro", "--only", "fig3"], "fig3"),
     ],
 )
@@ -54,6 +56,13 @@ def test_fig1_on_a_small_real_subset(tmp_path, capsys):
     rows = (tmp_path / "fig1.csv").read_text().splitlines()
     assert rows[0] == "method,label,epoch,train_cost" and rows[1].startswith("adam,Adam,0.0,")
     assert "lr 0.05" in capsys.readouterr().out
+
+
+def test_a_bad_hyperparameter_from_set_is_reported_by_the_optimizer(tmp_path):
+    mnist_or_skip()
+    with pytest.raises(SystemExit, match=r"betas\[1\]"):  # checked by the optimizer itself
+        cli.main(["fig1", "--epochs", "1", "--train-size", "128", "--only", "adam", "--set", "adam.betas=0.9,1.0",
+                  "--out", str(tmp_path)])  # fmt: skip
 
 
 def test_repro_writes_results_json(tmp_path, monkeypatch):
