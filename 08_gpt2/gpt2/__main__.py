@@ -147,6 +147,10 @@ def run_sample(args) -> None:
     from .sample import generate
     from .tokenizer import load_tokenizer, start_tokens
 
+    if args.max_new_tokens < 0 or args.temperature < 0:
+        raise ValueError("--max-new-tokens and --temperature must be >= 0")
+    if (args.top_k is not None and args.top_k < 1) or (args.top_p is not None and not 0 < args.top_p <= 1):
+        raise ValueError("--top-k must be >= 1 and --top-p in (0, 1]")
     model = GPT.from_pretrained(args.model)
     spec_file = Path(args.model) / "tokenizer.json"
     tokenizer = load_tokenizer(json.loads(spec_file.read_text()) if spec_file.is_file() else None)

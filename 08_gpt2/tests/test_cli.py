@@ -43,6 +43,8 @@ def test_clear_errors_instead_of_tracebacks(tmp_path, capsys):
     assert "not in the model's vocabulary" in capsys.readouterr().err
     assert main(["sample", "--model", str(tmp_path), "--prompt", "a" * 11]) == 2
     assert "context is 10" in capsys.readouterr().err
+    assert main(["sample", "--model", str(tmp_path), "--top-p", "1.5"]) == 2
+    assert "--top-p" in capsys.readouterr().err
     assert main(["train", "--max-iters", "2", "--lr", "-1", "--out", str(tmp_path / "t")]) == 2
     assert "lr" in capsys.readouterr().err
     with pytest.raises(SystemExit):
