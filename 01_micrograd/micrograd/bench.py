@@ -33,7 +33,7 @@ from shared.seeding import make_rng
 
 from .data import make_moons
 from .nn import MLP
-from .train import max_margin_loss, train
+from .train import max_margin_loss, sgd_step, train
 
 SOURCES = ("micrograd/engine.py", "micrograd/nn.py")
 
@@ -114,6 +114,17 @@ def reference_step(engine, model, X: list, y: list, alpha: float):
     return data_loss + reg_loss
 
 
+def reference_sgd_step(engine, model, X: list, y: list, step: int, steps: int, alpha: float) -> float:
+    """One step of micrograd's demo training loop (forward, zero_grad, backward, update); its loss."""
+    total_loss = reference_step(engine, model, X, y, alpha)
+    model.zero_grad()
+    total_loss.backward()
+    learning_rate = 1.0 - 0.9 * step / steps
+    for p in model.parameters():
+        p.data -= learning_rate * p.grad
+    return total_loss.data
+
+
 def train_reference(engine, model, X: np.ndarray, y: np.ndarray, steps: int, alpha: float, pause_gc: bool):
     """micrograd's demo training loop; returns (losses, seconds). `pause_gc` collects after every step."""
     X_list, y_list = X.tolist(), y.astype(np.float64).tolist()  # plain floats, as fast as his engine gets
@@ -123,19 +134,30 @@ def train_reference(engine, model, X: np.ndarray, y: np.ndarray, steps: int, alp
         if pause_gc:
             gc.disable()
         try:
-            total_loss = reference_step(engine, model, X_list, y_list, alpha)
-            model.zero_grad()
-            total_loss.backward()
-            learning_rate = 1.0 - 0.9 * k / steps
-            for p in model.parameters():
-                p.data -= learning_rate * p.grad
-            losses.append(total_loss.data)
-            del total_loss
+            losses.append(reference_sgd_step(engine, model, X_list, y_list, k, steps, alpha))
         finally:
             if pause_gc:
                 gc.enable()
                 gc.collect()  # his graphs hold reference cycles (closures): they must be collected
     return losses, time.perf_counter() - start
+
+
+def train_interleaved(engine, ours: MLP, theirs, X: np.ndarray, y: np.ndarray, steps: int, alpha: float):
+    """Both trainings in lock-step, timing each step of each: the load of a shared machine hits both alike.
+
+    Returns (our losses, our seconds, their losses, their seconds).
+    """
+    X_list, y_list = X.tolist(), y.astype(np.float64).tolist()
+    ours_losses, theirs_losses, ours_seconds, theirs_seconds = [], [], 0.0, 0.0
+    for k in range(steps):
+        start = time.perf_counter()
+        ours_losses.append(sgd_step(ours, X, y, k, steps, alpha).loss)
+        middle = time.perf_counter()
+        theirs_losses.append(reference_sgd_step(engine, theirs, X_list, y_list, k, steps, alpha))
+        end = time.perf_counter()
+        ours_seconds += middle - start
+        theirs_seconds += end - middle
+    return ours_losses, ours_seconds, theirs_losses, theirs_seconds
 
 
 def copy_weights(source: MLP, target) -> None:
@@ -224,12 +246,26 @@ def main(argv: list[str] | None = None) -> int:
         return model
 
     print(f"\n{args.steps}-step moons training: 100 points, MLP(2, [16, 16, 1]), 337 parameters, full batch")
-    print(f"  {'engine':<42} {'ms/step':>10}  {'time / ours':>11}")
     train(fresh_model(), X, y, steps=1)  # warm-up
+    if engine is not None:
+        theirs = knn.MLP(2, [16, 16, 1])
+        copy_weights(fresh_model(), theirs)
+        ours_losses, ours_seconds, theirs_losses, theirs_seconds = train_interleaved(
+            engine, fresh_model(), theirs, X, y, args.steps, alpha
+        )
+        print("  interleaved, one step of each in turn:")
+        print(f"  {'engine':<42} {'ms/step':>10}  {'time / ours':>11}")
+        for label, seconds in (("ours (this repo)", ours_seconds), ("Karpathy's micrograd 0.1.0", theirs_seconds)):
+            print(f"  {label:<42} {1000 * seconds / args.steps:10.2f}  {seconds / ours_seconds:10.2f}x")
+        difference = max(abs(a - b) / max(abs(b), 1e-300) for a, b in zip(ours_losses, theirs_losses))
+        print(f"  losses, ours vs Karpathy's at every step: largest relative difference {difference:.1e}; "
+              f"final {ours_losses[-1]:.6f} vs {theirs_losses[-1]:.6f}")  # fmt: skip
+        print(f"  speed-up over Karpathy's micrograd per training step: {theirs_seconds / ours_seconds:.1f}x")
+        print("  one after another, each for all its steps (ratios move with the machine's load):")
     start = time.perf_counter()
-    history = train(fresh_model(), X, y, steps=args.steps)
+    train(fresh_model(), X, y, steps=args.steps)
     ours_seconds = time.perf_counter() - start
-    ours_losses = [r.loss for r in history]
+    print(f"  {'engine':<42} {'ms/step':>10}  {'time / ours':>11}")
 
     def report(label: str, seconds: float) -> None:
         print(f"  {label:<42} {1000 * seconds / args.steps:10.2f}  {seconds / ours_seconds:10.2f}x")
@@ -238,27 +274,17 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     train(fresh_model(), X, y, steps=args.steps, pause_cycle_collector=False)
     report("ours, cycle collector left on", time.perf_counter() - start)
-
-    reference_losses = reference_seconds = None
     if engine is not None:
         for label, pause in (("Karpathy's micrograd 0.1.0", False), ("  same, collector paused per step", True)):
             model = knn.MLP(2, [16, 16, 1])
             copy_weights(fresh_model(), model)
-            losses, seconds = train_reference(engine, model, X, y, args.steps, alpha, pause_gc=pause)
-            report(label, seconds)
-            if reference_losses is None:
-                reference_losses, reference_seconds = losses, seconds
+            report(label, train_reference(engine, model, X, y, args.steps, alpha, pause_gc=pause)[1])
     if not args.skip_torch:
         torch_result = train_torch(fresh_model(), X, y, args.steps, alpha)
         if torch_result is None:
             print("  (PyTorch not installed: its line is skipped)")
         else:
             report(f"PyTorch {torch_result[2]} CPU, float64 tensors", torch_result[1])
-    if reference_losses is not None:
-        difference = max(abs(a - b) / max(abs(b), 1e-300) for a, b in zip(ours_losses, reference_losses))
-        print(f"  losses, ours vs Karpathy's at every step: largest relative difference {difference:.1e}; "
-              f"final {ours_losses[-1]:.6f} vs {reference_losses[-1]:.6f}")  # fmt: skip
-        print(f"  speed-up over Karpathy's micrograd per training step: {reference_seconds / ours_seconds:.1f}x")
 
     print(f"\none backward() over a large graph: the demo loss over {args.graph_points} moons points")
     big_X, big_labels = make_moons(args.graph_points, 0.1, make_rng(args.seed))

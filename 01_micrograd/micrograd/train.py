@@ -25,7 +25,7 @@ import numpy as np
 from .engine import Value, cycle_collector_paused
 from .nn import MLP
 
-__all__ = ["StepRecord", "learning_rate", "max_margin_loss", "train"]
+__all__ = ["StepRecord", "learning_rate", "max_margin_loss", "sgd_step", "train"]
 
 
 @dataclass
@@ -92,19 +92,25 @@ def train(
     if not math.isfinite(alpha) or alpha < 0:
         raise ValueError(f"alpha (L2 strength) must be finite and >= 0, got {alpha!r}")
     history = []
-    parameters = model.parameters()
     for k in range(steps):
-        with cycle_collector_paused() if pause_cycle_collector else nullcontext():  # the graph has no cycles
-            loss, accuracy = max_margin_loss(model, X, y, alpha)
-            model.zero_grad()
-            loss.backward()
-            lr = learning_rate(k, steps)
-            for p in parameters:
-                p.data -= lr * p.grad
-        if not math.isfinite(loss.data):
-            raise FloatingPointError(f"loss became {loss.data} at step {k}; lower the learning rate")
-        record = StepRecord(k, loss.data, accuracy, lr)
+        record = sgd_step(model, X, y, k, steps, alpha, pause_cycle_collector)
         history.append(record)
         if on_step is not None:
             on_step(record)
     return history
+
+
+def sgd_step(
+    model: MLP, X: np.ndarray, y: np.ndarray, step: int, steps: int, alpha: float, pause_cycle_collector: bool = True
+) -> StepRecord:
+    """Step `step` of `steps`: forward, zero_grad, backward, p -= lr * grad; returns its record."""
+    with cycle_collector_paused() if pause_cycle_collector else nullcontext():  # the graph has no cycles
+        loss, accuracy = max_margin_loss(model, X, y, alpha)
+        model.zero_grad()
+        loss.backward()
+        lr = learning_rate(step, steps)
+        for p in model.parameters():
+            p.data -= lr * p.grad
+    if not math.isfinite(loss.data):
+        raise FloatingPointError(f"loss became {loss.data} at step {step}; lower the learning rate")
+    return StepRecord(step, loss.data, accuracy, lr)
