@@ -73,3 +73,26 @@ def test_batches_are_next_token_windows():
     np.testing.assert_array_equal(x[:, 1:], x[:, :-1] + 1)
     with pytest.raises(ValueError, match="shorter than block_size"):
         get_batch(data[:8], 1, 8, np.random.default_rng(0))
+
+
+def test_gradient_accumulation_of_two_halves_equals_one_full_batch():
+    """backward(scale=1/2) on each half of a batch sums to the full batch's gradient (equal-sized halves)."""
+    from gpt2.model import GPTConfig
+
+    rng = np.random.default_rng(0)
+    x, y = rng.integers(0, 11, (4, 6)), rng.integers(0, 11, (4, 6))
+    model = GPT(GPTConfig(vocab_size=11, n_positions=8, n_embd=8, n_layer=1, n_head=2), dtype=np.float64)
+    model(x, y)
+    model.backward()
+    full = {n: p.grad.copy() for n, p in model.named_parameters().items()}
+    model.zero_grad()
+    for half in (slice(0, 2), slice(2, 4)):
+        model(x[half], y[half])
+        model.backward(scale=0.5)
+    for name, p in model.named_parameters().items():
+        np.testing.assert_allclose(p.grad, full[name], rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+def test_training_with_gradient_accumulation_runs(tmp_path):
+    metrics = train(TrainConfig(max_iters=2, grad_accum=2, **SMALL), tmp_path, text=TEXT, log=quiet)
+    assert np.isfinite(metrics["val_loss"])
