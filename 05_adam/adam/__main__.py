@@ -6,6 +6,7 @@
     python -m adam toy                  every optimizer on Rosenbrock and a noisy quadratic
     python -m adam sweep fig1|fig2      the step-size sweep behind the tuned settings
     python -m adam repro                fig1 and fig2 at the README's settings, plus results.json
+    python -m adam                      the demo (what `nox -s demo -- 05_adam` runs): toy and a 1-epoch fig1
 
 Each writes a PNG and a CSV under --out (default runs/<command>/).
 """
@@ -231,7 +232,7 @@ def _unit_fraction(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m adam", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command")
 
     def common(p):
         p.add_argument("--out", default=None, help="output folder (default runs/<command>/)")
@@ -283,6 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    if args.command is None:  # the demo: the toy figure, then a short Figure 1
+        main(["toy"])
+        main(["fig1", "--epochs", "1"])
+        return
     if args.command == "sweep":
         defaults = {"fig1": (5, None), "fig2": (3, 10000)}[args.figure]
         args.epochs = args.epochs or defaults[0]

@@ -63,9 +63,10 @@ def main(argv: list[str] | None = None) -> None:
     total = args.tensors * args.size
     print(f"one step over {total / 1e6:g}M float32 parameters in {args.tensors} tensors; median of {args.repeats}")
     if torch is not None:
-        print(
-            f"torch {torch.__version__}, foreach=True, {torch.get_num_threads()} threads; ours: NumPy {np.__version__}"
-        )
+        if args.torch_threads:
+            torch.set_num_threads(args.torch_threads)
+        threads = torch.get_num_threads()
+        print(f"torch {torch.__version__}, foreach=True, {threads} threads; ours: NumPy {np.__version__}, 1 thread")
     print(f"{'optimizer':14s} {'ours ms':>9s} {'torch ms':>9s} {'ratio':>7s} {'ours step allocates':>21s}")
     for label in args.only or CASES:
         name, hyper = CASES[label]
