@@ -4,9 +4,9 @@ Each `run_*` function trains, returns its curves as plain Python data, and draws
 the curves into a PNG and a CSV. The tuned step sizes below come from `python -m adam sweep fig1|fig2`
 (a log grid per method, best final training cost wins; the grids and the sweep's output are in the README).
 
-What differs from the paper, to fit minutes on two shared CPU cores: fewer epochs (the paper runs 45 and
-200), Figure 2 on a fixed random subset of MNIST by default, and Section 6.4 uses a small autoencoder instead
-of a VAE, with budgets counted in iterations instead of 10 and 100 epochs.
+What differs from the paper, to fit minutes on two shared CPU cores: fewer epochs than the paper's curves,
+Figure 2 on a fixed random subset of MNIST, and Section 6.4 uses a small autoencoder instead of a VAE, with
+budgets counted in iterations instead of 10 and 100 epochs.
 """
 
 from __future__ import annotations

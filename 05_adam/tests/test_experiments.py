@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from adam import experiments as ex
 
+from shared.data import DataError
+
 
 @pytest.fixture(scope="module")
 def data():
@@ -68,7 +70,7 @@ def test_sweep_reports_every_grid_point(data, capsys):
 def test_train_size_is_checked():
     try:
         ex.load_mnist_flat("train", 10)
-    except ex.DataError:
+    except DataError:
         pytest.skip("MNIST not available (set DNN_DATA_DIR)")
     with pytest.raises(ValueError, match="train size"):
         ex.load_mnist_flat("train", 10**6)
