@@ -54,6 +54,21 @@ def make_problem(seed=0):
     return start, gradients
 
 
+def step_side_by_side(torch, optimizer, ours, reference, theirs, gradients, steps=200):
+    """Run both optimizers for `steps`, each fed the gradient at its own parameters; return the worst
+    max abs difference between the two sides seen after any step."""
+    worst = 0.0
+    for step in range(steps):
+        for param, grad in zip(ours, gradients([p.data for p in ours], step)):
+            param.grad[...] = grad
+        optimizer.step()
+        for tensor, grad in zip(theirs, gradients([t.detach().numpy() for t in theirs], step)):
+            tensor.grad = torch.from_numpy(grad)
+        reference.step()
+        worst = max(worst, max(float(np.abs(p.data - t.detach().numpy()).max()) for p, t in zip(ours, theirs)))
+    return worst
+
+
 @pytest.mark.parametrize(("name", "hyper"), CASES, ids=[f"{n}-{'-'.join(h) or 'defaults'}" for n, h in CASES])
 def test_matches_torch_optim_over_200_steps(name, hyper):
     torch = oracle("torch")
@@ -62,15 +77,7 @@ def test_matches_torch_optim_over_200_steps(name, hyper):
     theirs = [torch.tensor(x.copy(), dtype=torch.float64, requires_grad=True) for x in start]
     optimizer = OPTIMIZERS[name](ours, **hyper)
     reference = getattr(torch.optim, name)(theirs, foreach=False, **hyper)
-    worst = 0.0
-    for step in range(200):
-        for param, grad in zip(ours, gradients([p.data for p in ours], step)):
-            param.grad[...] = grad
-        optimizer.step()
-        for tensor, grad in zip(theirs, gradients([t.detach().numpy() for t in theirs], step)):
-            tensor.grad = torch.from_numpy(grad)
-        reference.step()
-        worst = max(worst, max(float(np.abs(p.data - t.detach().numpy()).max()) for p, t in zip(ours, theirs)))
+    worst = step_side_by_side(torch, optimizer, ours, reference, theirs, gradients)
     moved = max(float(np.abs(p.data - x).max()) for p, x in zip(ours, start))
     assert moved > 1e-3, "the problem should move the parameters"
     assert worst <= 1e-10, f"{name} {hyper}: max abs difference {worst:.3e}"
@@ -85,13 +92,7 @@ def test_adam_efficient_form_matches_torch_with_rescaled_eps():
     theirs = [torch.tensor(x.copy(), requires_grad=True) for x in start]
     optimizer = OPTIMIZERS["Adam"](ours, lr=0.01, eps=0.0, efficient=True)
     reference = torch.optim.Adam(theirs, lr=0.01, eps=0.0, foreach=False)
-    for step in range(200):
-        for param, grad in zip(ours, gradients([p.data for p in ours], step)):
-            param.grad[...] = grad
-        optimizer.step()
-        for tensor, grad in zip(theirs, gradients([t.detach().numpy() for t in theirs], step)):
-            tensor.grad = torch.from_numpy(grad)
-        reference.step()
+    step_side_by_side(torch, optimizer, ours, reference, theirs, gradients)
     for p, t in zip(ours, theirs):
         np.testing.assert_allclose(p.data, t.detach().numpy(), atol=1e-10, rtol=0)
 
