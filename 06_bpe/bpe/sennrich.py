@@ -33,6 +33,8 @@ import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
+from .training import merge_ids
+
 __all__ = [
     "BPE",
     "END_OF_WORD",
@@ -85,16 +87,8 @@ class _LargestFirst:
 
 
 def _merge_symbols(symbols: list[str], first: str, second: str) -> list[str]:
-    """Replace every occurrence of (first, second), scanning left to right without overlaps."""
-    out, i, n = [], 0, len(symbols)
-    while i < n:
-        if i < n - 1 and symbols[i] == first and symbols[i + 1] == second:
-            out.append(first + second)
-            i += 2
-        else:
-            out.append(symbols[i])
-            i += 1
-    return out
+    """Replace every occurrence of (first, second) by their concatenation, left to right, without overlaps."""
+    return merge_ids(symbols, (first, second), first + second)
 
 
 def learn_bpe(

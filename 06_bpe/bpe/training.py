@@ -61,7 +61,10 @@ def pair_counts(ids: list[int], counts: dict[Pair, int] | None = None, weight: i
 
 
 def merge_ids(ids: list[int], pair: Pair, new_id: int) -> list[int]:
-    """Replace each occurrence of `pair` in `ids` by `new_id`, left to right, without overlaps."""
+    """Replace each occurrence of `pair` in `ids` by `new_id`, left to right, without overlaps.
+
+    Only equality is used, so it serves any symbols: `sennrich` merges strings with it too.
+    """
     out, i, n = [], 0, len(ids)
     a, b = pair
     while i < n:
