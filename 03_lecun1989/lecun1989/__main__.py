@@ -6,6 +6,8 @@ python -m lecun1989 train --modern         karpathy's modern.py changes, 120 pas
 python -m lecun1989 train --modern --no-shift --dropout 0   switch single changes off
 python -m lecun1989 repro [--only NAME]    rerun the README results table, write results.json
                                            (NAME: faithful (default), plain_tanh, modern, all)
+python -m lecun1989 sweep                  choose the 1989 learning rate on held-out training
+                                           digits (never the test set); writes results.json
 """
 
 from __future__ import annotations
@@ -89,6 +91,17 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--shift", action=argparse.BooleanOptionalAction, help="+-1 pixel shift augmentation")
     t.add_argument("--no-plots", action="store_true", help="skip the PNGs")
 
+    s = commands.add_parser("sweep", help="choose the SGD learning rate on held-out training digits")
+    add_data_args(s)
+    s.add_argument("--lrs", type=positive_float, nargs="+", default=[0.01, 0.02, 0.03, 0.05, 0.07, 0.1])
+    s.add_argument("--decays", type=positive_float, nargs="+", default=[1.0, 0.1],
+                   help="final rate as a fraction of the first (1: constant; 0.1: linear decay to lr/10)")  # fmt: skip
+    s.add_argument("--seeds", type=int, nargs="+", default=[1, 2], help="initialisation seeds per setting")
+    s.add_argument("--holdout", type=positive_int, default=1000, help="last training digits kept for validation")
+    s.add_argument("--passes", type=positive_int, default=23, help="passes over the training part (23)")
+    s.add_argument("--tanh", choices=("scaled", "plain"), help="scaled 1.7159 tanh(2x/3) (paper) or tanh (repro)")
+    s.add_argument("--out", type=Path, help="output folder (default runs/sweep)")
+
     r = commands.add_parser("repro", help="rerun the README results table and write results.json")
     add_data_args(r)
     r.add_argument("--only", choices=(*CONFIGURATIONS, "all"), default="faithful", help="which run (default faithful)")
@@ -169,13 +182,36 @@ def cmd_repro(args) -> None:
     print(f"wrote {path}")
 
 
+def cmd_sweep(args) -> None:
+    from .sweep import choose, sweep
+
+    started = time.perf_counter()
+    data = load_data(args)
+    base = with_overrides(FAITHFUL, passes=args.passes, tanh=args.tanh)
+    held = args.holdout
+    print(f"sweep: training on the first {len(data['x_train']) - held} training digits, validating on the last {held}")
+    rows = sweep(base, data, args.lrs, args.decays, args.seeds, args.holdout)
+    chosen = choose(rows)
+    print("mean over seeds (validation error, loss; train error):")
+    for m in sorted(chosen["settings"], key=lambda m: (m["val_error"], m["val_loss"])):
+        print(f"  lr {m['lr']:g} decay {m['decay']:g}: {100 * m['val_error']:.2f}%, {m['val_loss']:.4e}; "
+              f"{100 * m['train_error']:.2f}%")  # fmt: skip
+    best = chosen["best"]
+    final = "" if best["decay"] == 1 else f" --lr-final {best['lr'] * best['decay']:g}"
+    print(f"chosen: lr {best['lr']:g} decay {best['decay']:g}: python -m lecun1989 train --lr {best['lr']:g}{final}")
+    out = output_dir(args.out, "sweep")
+    write_results(out, {"chosen": best, "settings": chosen["settings"], "runs": rows}, time.perf_counter() - started,
+                  args.seeds[0])  # fmt: skip
+    print(f"wrote {out / 'results.json'}")
+
+
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv.insert(0, "train")  # `python -m lecun1989 [--passes 5 ...]` is the main job: train
     args = build_parser().parse_args(argv)
     try:
-        {"prepro": cmd_prepro, "train": cmd_train, "repro": cmd_repro}[args.command](args)
+        {"prepro": cmd_prepro, "train": cmd_train, "repro": cmd_repro, "sweep": cmd_sweep}[args.command](args)
     except (DataError, DataFormatError, ValueError, FloatingPointError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -116,8 +116,13 @@ def _check_data(data: dict, split: str) -> tuple[np.ndarray, np.ndarray, np.ndar
     return x, y, label.astype(np.int64)
 
 
-def train(run: RunConfig, data: dict, out: str | Path | None = None, log=print, plots: bool = True) -> TrainResult:
-    """Train a fresh network per `run` on `data` (prepro arrays), evaluating after every pass."""
+def train(
+    run: RunConfig, data: dict, out: str | Path | None = None, log=print, plots: bool = True, progress: bool = True
+) -> TrainResult:
+    """Train a fresh network per `run` on `data` (prepro arrays), evaluating after every pass.
+
+    `log` receives the repro's eval lines; `progress=False` silences the line inside each pass.
+    """
     x_train, y_train, label_train = _check_data(data, "train")
     x_test, y_test, label_test = _check_data(data, "test")
     rng = make_rng(run.seed)
@@ -137,16 +142,17 @@ def train(run: RunConfig, data: dict, out: str | Path | None = None, log=print, 
         masks = None
         if run.model.dropout > 0:
             masks = (rng.random((n, 192)) < keep).astype(net.dtype) / net.dtype.type(keep)  # (N, 192)
-        progress = Progress(n, f"pass {pass_index + 1}/{run.passes}", unit="ex")
+        bar = Progress(n, f"pass {pass_index + 1}/{run.passes}", unit="ex") if progress else None
         total = 0.0
         step_fn, update = net.step, optimizer.step
         for i in range(n):
             total += step_fn(canvas[i], targets[i], labels[i], shifts[i], None if masks is None else masks[i])
             update()
-            if i % 512 == 511:
-                progress.update(i + 1, loss=total / (i + 1))
-        progress.update(n, loss=total / n)
-        progress.close()
+            if bar is not None and i % 512 == 511:
+                bar.update(i + 1, loss=total / (i + 1))
+        if bar is not None:
+            bar.update(n, loss=total / n)
+            bar.close()
         elapsed = time.perf_counter() - started
         log(str(pass_index + 1))
         record = {"pass": pass_index + 1, "lr": optimizer.lr, "seconds": round(elapsed, 3)}
