@@ -47,6 +47,16 @@ def test_split_is_80_10_10_and_seeded(toy_names):
     assert sorted(a.train + a.dev + a.test) == sorted(toy_names)
 
 
+def test_split_is_the_lectures_python_random_shuffle(toy_names):
+    import random
+
+    words = list(toy_names)
+    random.seed(42)  # the lecture notebooks' two lines
+    random.shuffle(words)
+    split = split_names(toy_names, seed=42)
+    assert split.train + split.dev + split.test == words
+
+
 def test_sequences_shift_inputs_and_mask_padding():
     X, Y = build_sequences(["ab"], 5)
     np.testing.assert_array_equal(X, [[0, 1, 2, 0, 0]])
@@ -93,3 +103,6 @@ def test_real_names_file_has_32033_names():
     assert len(names) == 32033
     X, _ = build_dataset(names, 3)
     assert X.shape == (228146, 3)
+    # the lectures' split sizes: Xtr (182625, 3), Xdev (22655, 3), Xte (22866, 3)
+    split = split_names(names)
+    assert [len(build_dataset(split[part], 3)[0]) for part in ("train", "dev", "test")] == [182625, 22655, 22866]

@@ -1,0 +1,150 @@
+"""The lectures' MLPs trained by PyTorch itself: how much do single runs vary?
+
+    python -m makemore.reference [--model mlp-bn] [--seeds 2147483647 1 2]
+
+The lecture numbers the issue quotes (mlp: dev 2.170; mlp-bn: dev 2.1048) are each one run
+with one random stream (torch.Generator seeded 2147483647). This module trains the same
+networks in PyTorch the way the lecture notebooks do, on the lectures' split, 200,000 steps
+of batch 32 at lr 0.1 then 0.01, init and minibatches drawn from one generator:
+
+- `mlp` (lecture 2): C, W1, b1, W2, b2 all N(0, 1), tanh hidden layer of 200;
+- `mlp-bn` (lecture 3): W1 scaled by (5/3)/sqrt(30), W2 by 0.01, BatchNorm with the batch's
+  unbiased std and no epsilon, running mean/std with momentum 0.001.
+
+For each seed it prints the final train and dev loss (BatchNorm's running statistics, as
+the lecture evaluates), so our NumPy runs can be compared with the reference's own spread
+rather than with one draw of it. (Lecture 2 drew its minibatches from torch's global
+generator, unseeded; here they come from the seeded one.)
+
+Not a benchmark and not a test: a reference run, about 75 s per seed on one core.
+torch is imported only here, and only when this runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numpy as np
+
+from .data import build_dataset, load_names, split_names
+
+LECTURE_SEED = 2147483647  # torch.Generator().manual_seed(2147483647), as in every lecture
+
+
+def train_lecture2(torch, data: dict, seed: int, steps: int = 200_000) -> dict:
+    """Train lecture 2's MLP (Bengio et al. 2003) in PyTorch from `seed`; final train/dev loss."""
+    functional = torch.nn.functional
+    g = torch.Generator().manual_seed(seed)
+    Xtr, Ytr = (torch.from_numpy(a.astype(np.int64)) for a in data["train"])
+    n_embd, n_hidden, vocab, block = 10, 200, 27, Xtr.shape[1]
+    C = torch.randn((vocab, n_embd), generator=g)
+    W1 = torch.randn((n_embd * block, n_hidden), generator=g)
+    b1 = torch.randn(n_hidden, generator=g)
+    W2 = torch.randn((n_hidden, vocab), generator=g)
+    b2 = torch.randn(vocab, generator=g)
+    parameters = [C, W1, b1, W2, b2]
+    for p in parameters:
+        p.requires_grad = True
+
+    def forward(X):
+        return torch.tanh(C[X].view(len(X), -1) @ W1 + b1) @ W2 + b2  # (N, 27)
+
+    for step in range(steps):
+        ix = torch.randint(0, Xtr.shape[0], (32,), generator=g)
+        loss = functional.cross_entropy(forward(Xtr[ix]), Ytr[ix])
+        for p in parameters:
+            p.grad = None
+        loss.backward()
+        lr = 0.1 if step < steps // 2 else 0.01
+        with torch.no_grad():
+            for p in parameters:
+                p -= lr * p.grad
+    with torch.no_grad():
+        return {
+            f"{part}_loss": functional.cross_entropy(forward(_tensor(torch, X)), _tensor(torch, Y)).item()
+            for part, (X, Y) in data.items()
+        }
+
+
+def _tensor(torch, array: np.ndarray):
+    return torch.from_numpy(array.astype(np.int64))
+
+
+def train_lecture3(torch, data: dict, seed: int, steps: int = 200_000) -> dict:
+    """Train lecture 3's BatchNorm MLP in PyTorch from `seed`; final train/dev loss."""
+    functional = torch.nn.functional
+    g = torch.Generator().manual_seed(seed)
+    Xtr, Ytr = (_tensor(torch, a) for a in data["train"])
+    n_embd, n_hidden, vocab, block = 10, 200, 27, Xtr.shape[1]
+    C = torch.randn((vocab, n_embd), generator=g)
+    W1 = torch.randn((n_embd * block, n_hidden), generator=g) * (5 / 3) / (n_embd * block) ** 0.5
+    W2 = torch.randn((n_hidden, vocab), generator=g) * 0.01
+    b2 = torch.randn(vocab, generator=g) * 0  # zeros, but drawn: keeps the lecture's random stream
+    gain, shift = torch.ones((1, n_hidden)), torch.zeros((1, n_hidden))
+    mean_running, std_running = torch.zeros((1, n_hidden)), torch.ones((1, n_hidden))
+    parameters = [C, W1, W2, b2, gain, shift]
+    for p in parameters:
+        p.requires_grad = True
+    for step in range(steps):
+        ix = torch.randint(0, Xtr.shape[0], (32,), generator=g)
+        hpreact = C[Xtr[ix]].view(32, -1) @ W1  # (32, 200)
+        mean, std = hpreact.mean(0, keepdim=True), hpreact.std(0, keepdim=True)  # unbiased std, no eps
+        with torch.no_grad():
+            mean_running = 0.999 * mean_running + 0.001 * mean
+            std_running = 0.999 * std_running + 0.001 * std
+        logits = torch.tanh(gain * (hpreact - mean) / std + shift) @ W2 + b2  # (32, 27)
+        loss = functional.cross_entropy(logits, Ytr[ix])
+        for p in parameters:
+            p.grad = None
+        loss.backward()
+        lr = 0.1 if step < steps // 2 else 0.01
+        with torch.no_grad():
+            for p in parameters:
+                p -= lr * p.grad
+
+    @torch.no_grad()
+    def split_loss(X, Y):
+        X, Y = _tensor(torch, X), _tensor(torch, Y)
+        hpreact = C[X].view(len(X), -1) @ W1
+        logits = torch.tanh(gain * (hpreact - mean_running) / std_running + shift) @ W2 + b2
+        return functional.cross_entropy(logits, Y).item()
+
+    return {"train_loss": split_loss(*data["train"]), "dev_loss": split_loss(*data["dev"])}
+
+
+TRAINERS = {"mlp": train_lecture2, "mlp-bn": train_lecture3}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m makemore.reference", description=__doc__.splitlines()[0])
+    parser.add_argument("--model", choices=sorted(TRAINERS), default="mlp-bn", help="which lecture's MLP")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[LECTURE_SEED, 1, 2], help="torch generator seeds")
+    parser.add_argument("--steps", type=int, default=200_000, help="training steps (default: the lecture's)")
+    args = parser.parse_args(argv)
+    if args.steps < 2:
+        parser.error("--steps must be at least 2")
+    try:
+        import torch
+    except ImportError:
+        print("error: this reference run needs PyTorch (pip install torch)", file=sys.stderr)
+        return 1
+    torch.set_num_threads(1)
+    split = split_names(load_names())
+    data = {part: build_dataset(split[part], 3) for part in ("train", "dev")}
+    losses = []
+    for seed in args.seeds:
+        started = time.perf_counter()
+        result = TRAINERS[args.model](torch, data, seed, args.steps)
+        losses.append(result["dev_loss"])
+        seconds = time.perf_counter() - started
+        losses_text = f"train {result['train_loss']:.4f} | dev {result['dev_loss']:.4f}"
+        print(f"{args.model}, torch seed {seed}: {losses_text} ({seconds:.0f} s)", flush=True)
+    if len(losses) > 1:
+        print(f"dev over {len(losses)} seeds: mean {np.mean(losses):.4f}, min {min(losses):.4f}, max {max(losses):.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
