@@ -144,3 +144,16 @@ def test_benchmark_runs_and_prints_the_ratio(torch, capsys):
     torch.set_default_dtype(torch.float32)
     assert main(["--steps", "3", "--rounds", "1", "--models", "mlp"]) == 0
     assert "ratio" in capsys.readouterr().out
+
+
+def test_reference_runs_of_the_lecture_mlps_train_and_report_losses(toy_names):
+    torch = oracle("torch")
+    from makemore.data import build_dataset, split_names
+    from makemore.reference import train_lecture2, train_lecture3
+
+    split = split_names(toy_names)
+    data = {part: build_dataset(split[part], 3) for part in ("train", "dev")}
+    for trainer in (train_lecture2, train_lecture3):
+        first, again = trainer(torch, data, seed=1, steps=20), trainer(torch, data, seed=1, steps=20)
+        assert set(first) == {"train_loss", "dev_loss"} and first == again  # seeded: the same numbers
+        assert np.isfinite(first["dev_loss"]) and first["dev_loss"] > 0  # lecture 2 starts near 27 (N(0, 1) init)

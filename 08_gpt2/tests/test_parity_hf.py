@@ -179,3 +179,16 @@ def test_our_save_pretrained_loads_in_hugging_face(tmp_path):
     with torch.no_grad():
         hf_logits = hf(torch.tensor(idx)).logits.numpy()
     np.testing.assert_allclose(ours(idx)[0], hf_logits, atol=1e-4)
+
+
+def test_nanogpt_reference_run_is_seeded_and_learns():
+    torch = oracle("torch")
+    from gpt2.reference import SETTINGS, run_nanogpt
+
+    small = {**SETTINGS, "n_layer": 1, "n_head": 2, "n_embd": 16, "block_size": 8, "batch_size": 4,
+             "max_iters": 30, "warmup_iters": 5}  # fmt: skip
+    text = "to be or not to be, that is the question. " * 40
+    first, again = run_nanogpt(torch, text, 0, small), run_nanogpt(torch, text, 0, small)
+    assert first == again
+    vocab = len(set(text))
+    assert first["val_loss_200"] < np.log(vocab)  # below a uniform guess after 30 steps
