@@ -5,7 +5,8 @@ preallocated scratch space, so a step allocates nothing: at batch size 1 the upd
 as often as the forward pass, and its overhead matters as much.
 
 - `SGD`: p -= lr * g. The paper used a stochastic diagonal approximation of
-  the Hessian to give each weight its own rate; like the repro we use one constant rate.
+  the Hessian to give each weight its own rate; we use one rate for every weight (the
+  training loop sets it each pass: constant, or decaying linearly).
 - `AdamW`: Loshchilov & Hutter's decoupled weight decay, as torch.optim.AdamW (defaults
   betas (0.9, 0.999), eps 1e-8, weight_decay 0.01, applied to every parameter as in the
   repro's modern.py); a test checks it against PyTorch step by step.
