@@ -28,6 +28,8 @@ import time
 
 import numpy as np
 
+from shared.data import DataError
+
 from .data import build_dataset, load_names, split_names
 
 LECTURE_SEED = 2147483647  # torch.Generator().manual_seed(2147483647), as in every lecture
@@ -131,7 +133,11 @@ def main(argv=None) -> int:
         print("error: this reference run needs PyTorch (pip install torch)", file=sys.stderr)
         return 1
     torch.set_num_threads(1)
-    split = split_names(load_names())
+    try:
+        split = split_names(load_names())
+    except DataError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     data = {part: build_dataset(split[part], 3) for part in ("train", "dev")}
     losses = []
     for seed in args.seeds:

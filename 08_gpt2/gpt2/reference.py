@@ -138,10 +138,14 @@ def main(argv=None) -> int:
     except ImportError:
         print("error: this reference run needs PyTorch (pip install torch)", file=sys.stderr)
         return 1
-    from shared.data import read_text
+    from shared.data import DataError, read_text
 
     torch.set_num_threads(args.threads)
-    text = read_text("tinyshakespeare.txt")
+    try:
+        text = read_text("tinyshakespeare.txt")
+    except DataError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     vals = []
     for seed in args.seeds:
         started = time.perf_counter()
