@@ -29,6 +29,7 @@ from shared.results import output_dir, write_results  # noqa: E402
 
 from .data import N_TEST, N_TRAIN, DataFormatError, default_path, ensure_prepro, prepro, save_npz  # noqa: E402
 from .model import Config, Net  # noqa: E402
+from .optim import OPTIMIZERS  # noqa: E402
 from .train import FAITHFUL, MODERN, RunConfig, run_record, summary, train, with_overrides  # noqa: E402
 
 # the README's rows: the paper's network, the same with the repro's plain tanh, the modern variant
@@ -84,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="decay linearly to this rate (SGD 0.005; modern 1e-4); equal to --lr: constant")  # fmt: skip
     t.add_argument("--seed", type=int, default=1337, help="seed of initialisation, shifts and dropout")
     t.add_argument("--out", type=Path, help="output folder (default runs/faithful or runs/modern)")
-    t.add_argument("--optimizer", choices=("sgd", "adamw"), help="sgd (1989) or adamw (modern)")
+    t.add_argument("--optimizer", choices=OPTIMIZERS,
+                   help="sgd (default), sdlm (the paper's diagonal Levenberg-Marquardt) or adamw (modern)")  # fmt: skip
     t.add_argument("--activation", choices=("tanh", "relu"), help="hidden units: scaled tanh (1989) or relu")
     t.add_argument("--output", choices=("tanh", "linear"), help="tanh + MSE (1989) or linear + softmax CE")
     t.add_argument("--tanh", choices=("scaled", "plain"), help="scaled 1.7159 tanh(2x/3) (paper) or tanh (repro)")
@@ -101,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--holdout", type=positive_int, default=1000, help="last training digits kept for validation")
     s.add_argument("--passes", type=positive_int, default=23, help="passes over the training part (23)")
     s.add_argument("--tanh", choices=("scaled", "plain"), help="scaled 1.7159 tanh(2x/3) (paper) or tanh (repro)")
+    s.add_argument("--optimizer", choices=("sgd", "sdlm"), default="sgd", help="sgd or sdlm (the paper's)")
     s.add_argument("--out", type=Path, help="output folder (default runs/sweep)")
 
     r = commands.add_parser("repro", help="rerun the README results table and write results.json")
@@ -188,10 +191,10 @@ def cmd_sweep(args) -> None:
 
     started = time.perf_counter()
     data = load_data(args)
-    base = with_overrides(FAITHFUL, passes=args.passes, tanh=args.tanh)
+    base = with_overrides(FAITHFUL, passes=args.passes, tanh=args.tanh, optimizer=args.optimizer)
     held = args.holdout
     print(f"sweep: training on the first {len(data['x_train']) - held} training digits, validating on the last {held}")
-    rows = sweep(base, data, args.lrs, args.decays, args.seeds, args.holdout)
+    rows = sweep(base, data, args.lrs, args.decays, args.seeds, args.holdout, log=lambda line: print(line, flush=True))
     chosen = choose(rows)
     print("mean over seeds (validation error, loss; train error):")
     for m in sorted(chosen["settings"], key=lambda m: (m["val_error"], m["val_loss"])):
@@ -199,7 +202,8 @@ def cmd_sweep(args) -> None:
               f"{100 * m['train_error']:.2f}%")  # fmt: skip
     best = chosen["best"]
     final = "" if best["decay"] == 1 else f" --lr-final {best['lr'] * best['decay']:g}"
-    print(f"chosen: lr {best['lr']:g} decay {best['decay']:g}: python -m lecun1989 train --lr {best['lr']:g}{final}")
+    command = f"python -m lecun1989 train --optimizer {args.optimizer} --lr {best['lr']:g}{final}"
+    print(f"chosen: lr {best['lr']:g} decay {best['decay']:g}: {command}")
     out = output_dir(args.out, "sweep")
     write_results(out, {"chosen": best, "settings": chosen["settings"], "runs": rows}, time.perf_counter() - started,
                   args.seeds[0])  # fmt: skip

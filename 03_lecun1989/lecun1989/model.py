@@ -248,6 +248,60 @@ class Net:
         _, self.g["H1.weight"][...], self.g["H1.bias"][...] = layers.conv_backward(dz1, c1)
         return loss
 
+    def hessian_diagonal(self, images: np.ndarray) -> np.ndarray:
+        """(9760,) positive estimate of the diagonal of the loss's Hessian, averaged over `images`.
+
+        The paper's optimiser scales each weight's step by the inverse of this ("a special
+        version of Newton's algorithm that uses a positive, diagonal approximation of the
+        Hessian", LeCun 1987; Becker & LeCun 1988; spelled out in LeCun et al. 1998, App. C).
+        Second derivatives travel backward like gradients, with every factor squared, the
+        off-diagonal terms dropped and f'' ignored (the Gauss-Newton part, always >= 0):
+
+            d2E/dy2  = 2/10 per output (MSE over 10 outputs)
+            d2E/da2  = f'(a)^2 d2E/dy2                          at each unit, y = f(a)
+            d2E/dw2  = sum over the connections sharing w of d2E/da2 * x^2
+            d2E/dx2  = sum_j w_j^2 d2E/da_j^2                   over the units x feeds
+
+        So each layer's ordinary backward, fed squared weights and squared inputs, computes it.
+        Only for the paper's output (scaled tanh + MSE); no dropout.
+        """
+        if self.config.output != "tanh":
+            raise ValueError("hessian_diagonal needs the MSE output (config.output 'tanh')")
+        images = self._check_images(images)
+        if not len(images):
+            raise ValueError("hessian_diagonal needs at least one image")
+        y, (c1, a1, c2, a2, _, c3, a3, c4, a4) = self._forward(images)
+        A, S = self.tanh_constants
+
+        def squared_slope(out, tanh=True):  # f'(a)^2 from the unit's output
+            return ((S / A) * (A * A - out * out)) ** 2 if tanh else (out > 0).astype(out.dtype)
+
+        def square_linear(cache):
+            x, w = cache
+            return x * x, w * w
+
+        def square_conv(cache):
+            shape, pad, w, b, cols, idx, planes = cache
+            return shape, pad, w * w, b, cols * cols, idx, planes
+
+        tanh = self.config.activation == "tanh"
+        hessian = np.zeros_like(self.params)
+        h = {}
+        offset = 0
+        for name, shape in LAYOUT:
+            h[name] = hessian[offset : offset + math.prod(shape)].reshape(shape)
+            offset += math.prod(shape)
+        d2y = np.full(y.shape, 0.2 / len(images), self.dtype)  # (N, 10): per example 2/10, averaged over N
+        d2z4 = d2y * squared_slope(a4)  # (N, 10)
+        d2h3, h["out.weight"][...], h["out.bias"][...] = layers.linear_backward(d2z4, square_linear(c4))
+        d2z3 = d2h3 * squared_slope(a3, tanh)  # (N, 30)
+        d2h2, h["H3.weight"][...], h["H3.bias"][...] = layers.linear_backward(d2z3, square_linear(c3))
+        d2z2 = d2h2.reshape(a2.shape) * squared_slope(a2, tanh)  # (N, 12, 4, 4)
+        d2h1, h["H2.weight"][...], h["H2.bias"][...] = layers.conv_backward(d2z2, square_conv(c2))
+        d2z1 = d2h1 * squared_slope(a1, tanh)  # (N, 12, 8, 8)
+        _, h["H1.weight"][...], h["H1.bias"][...] = layers.conv_backward(d2z1, square_conv(c1))
+        return hessian
+
     # ----------------------------------------------------------------------- the fused batch-size-1 step
 
     @property

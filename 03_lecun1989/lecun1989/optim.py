@@ -11,6 +11,10 @@ as often as the forward pass, and its overhead matters as much.
   betas (0.9, 0.999), eps 1e-8, weight_decay 0.01, applied to every parameter as in the
   repro's modern.py); a test checks it against PyTorch step by step.
 
+- `DiagonalLevenbergMarquardt`: the paper's optimiser, p -= lr / (mu + h) * g, with h an
+  estimate of the Hessian's diagonal (`model.Net.hessian_diagonal`) that the training loop
+  refreshes before every pass (LeCun et al. 1998, App. C: 500 patterns, mu = 0.02).
+
 Learning-rate schedules are the training loop's business: it sets `optimizer.lr`.
 """
 
@@ -20,7 +24,7 @@ import math
 
 import numpy as np
 
-__all__ = ["SGD", "AdamW", "make_optimizer"]
+__all__ = ["SGD", "AdamW", "DiagonalLevenbergMarquardt", "make_optimizer"]
 
 
 def _check_lr(lr: float) -> float:
@@ -40,6 +44,39 @@ class SGD:
 
     def step(self) -> None:
         np.multiply(self.grads, self.lr, out=self._scratch)
+        self.params -= self._scratch
+
+
+class DiagonalLevenbergMarquardt:
+    """Stochastic diagonal Levenberg-Marquardt: params -= lr / (mu + h) * grads, per weight.
+
+    Weights whose loss is flat (small h: H1's per-unit biases, each seeing one example's
+    worth of error) take big steps; weights shared by many connections or feeding saturated
+    units (large h) take small ones. mu keeps the step bounded where h is near 0; it plays
+    the Levenberg-Marquardt damping. Until `set_hessian` is called, h = 0: SGD at lr / mu.
+    """
+
+    def __init__(self, params: np.ndarray, grads: np.ndarray, lr: float, mu: float = 0.02):
+        if params.shape != grads.shape or params.ndim != 1:
+            raise ValueError(f"params and grads must be flat arrays of one shape, got {params.shape}, {grads.shape}")
+        if not (math.isfinite(mu) and mu > 0):
+            raise ValueError(f"mu must be a positive finite number, got {mu!r}")
+        self.params, self.grads, self.lr, self.mu = params, grads, _check_lr(lr), float(mu)
+        self.hessian = np.zeros_like(params)
+        self._inverse = np.full_like(params, 1.0 / self.mu)  # 1 / (mu + h)
+        self._scratch = np.empty_like(params)
+
+    def set_hessian(self, hessian: np.ndarray) -> None:
+        """Use a new estimate of the Hessian's diagonal (same shape as params, >= 0)."""
+        if hessian.shape != self.params.shape or not np.all(np.isfinite(hessian)) or np.any(hessian < 0):
+            raise ValueError(f"hessian must be a finite, non-negative array of shape {self.params.shape}")
+        self.hessian[...] = hessian
+        np.add(hessian, self.mu, out=self._inverse)
+        np.reciprocal(self._inverse, out=self._inverse)
+
+    def step(self) -> None:
+        np.multiply(self.grads, self._inverse, out=self._scratch)
+        self._scratch *= self.lr
         self.params -= self._scratch
 
 
@@ -91,10 +128,15 @@ class AdamW:
         self.params -= a
 
 
+OPTIMIZERS = ("sgd", "sdlm", "adamw")
+
+
 def make_optimizer(name: str, params: np.ndarray, grads: np.ndarray, lr: float):
-    """'sgd' or 'adamw' over the flat arrays."""
+    """'sgd', 'sdlm' (diagonal Levenberg-Marquardt) or 'adamw' over the flat arrays."""
     if name == "sgd":
         return SGD(params, grads, lr)
+    if name == "sdlm":
+        return DiagonalLevenbergMarquardt(params, grads, lr)
     if name == "adamw":
         return AdamW(params, grads, lr)
-    raise ValueError(f"optimizer must be 'sgd' or 'adamw', got {name!r}")
+    raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}")

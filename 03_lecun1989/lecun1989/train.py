@@ -32,7 +32,7 @@ from shared.results import write_results
 from shared.seeding import make_rng
 
 from .model import NO_SHIFT, SHIFTS, Config, Net, make_canvas, save_checkpoint
-from .optim import make_optimizer
+from .optim import OPTIMIZERS, make_optimizer
 
 __all__ = ["FAITHFUL", "MODERN", "RunConfig", "TrainResult", "evaluate", "format_eval", "train"]
 
@@ -45,7 +45,8 @@ class RunConfig:
     passes: int = 23  # the paper: 23 passes through the training set
     lr: float = 0.03  # the repro's rate for mean-squared error over 10 outputs
     lr_final: float | None = None  # linear decay from lr to lr_final over the passes (None: constant)
-    optimizer: str = "sgd"
+    optimizer: str = "sgd"  # "sgd", "sdlm" (the paper's diagonal Levenberg-Marquardt) or "adamw"
+    hessian_samples: int = 500  # sdlm: training digits the Hessian's diagonal is estimated on, before each pass
     shift: bool = False  # augmentation: move each training digit by -1, 0 or +1 pixel in x and y
     seed: int = 1337
 
@@ -56,8 +57,12 @@ class RunConfig:
             value = getattr(self, name)
             if value is not None and not (np.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-        if self.optimizer not in ("sgd", "adamw"):
-            raise ValueError(f"optimizer must be 'sgd' or 'adamw', got {self.optimizer!r}")
+        if not (isinstance(self.hessian_samples, int) and self.hessian_samples >= 1):
+            raise ValueError(f"hessian_samples must be a positive integer, got {self.hessian_samples!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.optimizer == "sdlm" and (self.model.output != "tanh" or self.model.dropout > 0):
+            raise ValueError("optimizer 'sdlm' needs the paper's MSE output and no dropout")
 
     def lr_at(self, pass_index: int) -> float:
         """The rate for pass `pass_index` (0-based): constant (lr_final None or lr), or linear from lr to lr_final."""
@@ -140,6 +145,9 @@ def train(
     started = time.perf_counter()
     for pass_index in range(run.passes):
         optimizer.lr = run.lr_at(pass_index)
+        if run.optimizer == "sdlm":  # LeCun et al. 1998, App. C: re-estimate on a sample before each pass
+            sample = rng.choice(n, size=min(run.hessian_samples, n), replace=False)
+            optimizer.set_hessian(net.hessian_diagonal(x_train[sample]))
         # this pass's random choices, drawn up front from the one seeded generator
         shifts = rng.integers(0, len(SHIFTS), n).tolist() if run.shift else [NO_SHIFT] * n
         masks = None

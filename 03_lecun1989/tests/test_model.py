@@ -249,3 +249,100 @@ def test_layout_covers_every_parameter_once():
     assert sum(net.p[name].size for name, _ in LAYOUT) == net.params.size
     for name, _ in LAYOUT:
         assert np.shares_memory(net.p[name], net.params) and np.shares_memory(net.g[name], net.grads)
+
+
+# --------------------------------------------------------------------------- the Hessian's diagonal
+
+
+def hessian_views(net, flat):
+    views, offset = {}, 0
+    for name, shape in LAYOUT:
+        size = int(np.prod(shape))
+        views[name] = flat[offset : offset + size].reshape(shape)
+        offset += size
+    return views
+
+
+def exact_gauss_newton(net, images, names, count=12, seed=0, eps=1e-6):
+    """mean_n sum_o (2/10) (dy_o/dw)^2 for sampled weights, the Jacobian by central differences."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name in names:
+        param = net.p[name].reshape(-1)
+        for k in rng.choice(param.size, size=min(count, param.size), replace=False):
+            old = param[k]
+            param[k] = old + eps
+            plus = net.forward(images)
+            param[k] = old - eps
+            minus = net.forward(images)
+            param[k] = old
+            jacobian = (plus - minus) / (2 * eps)  # (N, 10)
+            out[(name, k)] = 0.2 * np.mean(np.sum(jacobian**2, axis=1))
+    return out
+
+
+def test_hessian_diagonal_is_the_exact_gauss_newton_one_where_each_weight_has_one_path():
+    # out.* and H3.* reach the outputs through a single unit, so dropping the off-diagonal
+    # terms loses nothing there: the estimate must equal the exact Gauss-Newton diagonal.
+    net = Net(rng=np.random.default_rng(0), dtype=np.float64)
+    images, _, _ = example(np.random.default_rng(1), n=4)
+    h = hessian_views(net, net.hessian_diagonal(images))
+    for (name, k), exact in exact_gauss_newton(net, images, ["out.weight", "out.bias", "H3.weight", "H3.bias"]).items():
+        np.testing.assert_allclose(h[name].reshape(-1)[k], exact, rtol=1e-5, atol=1e-12)
+
+
+def test_hessian_diagonal_of_the_convolutions_matches_a_loop_over_connections():
+    net = Net(rng=np.random.default_rng(0), dtype=np.float64)
+    images, _, _ = example(np.random.default_rng(2), n=2)
+    h = hessian_views(net, net.hessian_diagonal(images))
+    A, S = net.tanh_constants
+    slope2 = lambda y: ((S / A) * (A * A - y * y)) ** 2  # noqa: E731
+    p = {k: v for k, v in net.p.items()}
+    expected_w1, expected_b1 = np.zeros((12, 5, 5)), np.zeros((12, 8, 8))
+    expected_w2, expected_b2 = np.zeros((12, 8, 5, 5)), np.zeros((12, 4, 4))
+    for image in images:
+        x = np.pad(image, 2, constant_values=-1.0)  # (20, 20)
+        z1 = np.array([[[np.sum(p["H1.weight"][m, 0] * x[2 * r : 2 * r + 5, 2 * c : 2 * c + 5])
+                         for c in range(8)] for r in range(8)] for m in range(12)]) + p["H1.bias"]  # fmt: skip
+        h1 = np.pad(A * np.tanh(S * z1), ((0, 0), (2, 2), (2, 2)), constant_values=-1.0)  # (12, 12, 12)
+        z2 = np.zeros((12, 4, 4))
+        for o in range(12):
+            planes = H2_PLANES[o // 4]
+            for r in range(4):
+                for c in range(4):
+                    z2[o, r, c] = np.sum(p["H2.weight"][o] * h1[list(planes), 2 * r : 2 * r + 5, 2 * c : 2 * c + 5])
+        y2 = A * np.tanh(S * (z2 + p["H2.bias"]))
+        y3 = A * np.tanh(S * (y2.reshape(-1) @ p["H3.weight"] + p["H3.bias"]))
+        y4 = A * np.tanh(S * (y3 @ p["out.weight"] + p["out.bias"]))
+        d2z4 = 0.2 / len(images) * slope2(y4)
+        d2z3 = slope2(y3) * ((p["out.weight"] ** 2) @ d2z4)
+        d2z2 = slope2(y2) * ((p["H3.weight"] ** 2) @ d2z3).reshape(12, 4, 4)
+        d2h1 = np.zeros((12, 12, 12))  # on the padded grid; the border is the constant -1
+        for o in range(12):
+            planes = list(H2_PLANES[o // 4])
+            for r in range(4):
+                for c in range(4):
+                    patch = h1[planes, 2 * r : 2 * r + 5, 2 * c : 2 * c + 5]
+                    expected_w2[o] += d2z2[o, r, c] * patch**2
+                    d2h1[planes, 2 * r : 2 * r + 5, 2 * c : 2 * c + 5] += p["H2.weight"][o] ** 2 * d2z2[o, r, c]
+        expected_b2 += d2z2
+        d2z1 = slope2(h1[:, 2:10, 2:10]) * d2h1[:, 2:10, 2:10]
+        for m in range(12):
+            for r in range(8):
+                for c in range(8):
+                    expected_w1[m] += d2z1[m, r, c] * x[2 * r : 2 * r + 5, 2 * c : 2 * c + 5] ** 2
+        expected_b1 += d2z1
+    for name, expected in (("H1.weight", expected_w1[:, None]), ("H1.bias", expected_b1),
+                           ("H2.weight", expected_w2), ("H2.bias", expected_b2)):  # fmt: skip
+        np.testing.assert_allclose(h[name], expected, rtol=1e-9, atol=1e-15)
+
+
+def test_hessian_diagonal_is_positive_and_needs_the_mse_output():
+    net = Net(rng=np.random.default_rng(0))
+    images, _, _ = example(np.random.default_rng(3), n=5)
+    h = net.hessian_diagonal(images)
+    assert h.shape == net.params.shape and h.dtype == np.float32 and np.all(h >= 0) and np.all(np.isfinite(h))
+    with pytest.raises(ValueError, match="MSE"):
+        Net(MODERN, rng=np.random.default_rng(0)).hessian_diagonal(images)
+    with pytest.raises(ValueError, match="at least one"):
+        net.hessian_diagonal(images[:0])

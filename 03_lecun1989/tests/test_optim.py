@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from lecun1989.optim import SGD, AdamW, make_optimizer
+from lecun1989.optim import SGD, AdamW, DiagonalLevenbergMarquardt, make_optimizer
 
 
 def test_sgd_moves_against_the_gradient_in_place():
@@ -40,3 +40,24 @@ def test_optimizers_reject_mismatched_arrays_and_names():
         AdamW(np.zeros(2), np.zeros(2), 0.1, betas=(1.0, 0.9))
     with pytest.raises(ValueError, match="optimizer"):
         make_optimizer("rmsprop", np.zeros(2), np.zeros(2), 0.1)
+
+
+def test_diagonal_levenberg_marquardt_scales_each_step_by_one_over_mu_plus_h():
+    params, grads = np.array([1.0, 1.0, 1.0]), np.array([0.5, 0.5, -0.5])
+    opt = DiagonalLevenbergMarquardt(params, grads, lr=0.01, mu=0.02)
+    opt.step()  # no estimate yet: h = 0, a step of lr / mu
+    np.testing.assert_allclose(params, 1.0 - 0.01 / 0.02 * grads)
+    params[...] = 1.0
+    opt.set_hessian(np.array([0.0, 0.18, 1.98]))
+    opt.step()
+    np.testing.assert_allclose(params, 1.0 - 0.01 * grads / np.array([0.02, 0.2, 2.0]))
+    assert isinstance(make_optimizer("sdlm", params, grads, 0.1), DiagonalLevenbergMarquardt)
+
+
+@pytest.mark.parametrize("hessian", [np.array([1.0, -0.1, 0.0]), np.array([1.0, np.nan, 0.0]), np.zeros(2)])
+def test_diagonal_levenberg_marquardt_rejects_bad_hessians(hessian):
+    opt = DiagonalLevenbergMarquardt(np.zeros(3), np.zeros(3), lr=0.1)
+    with pytest.raises(ValueError, match="hessian"):
+        opt.set_hessian(hessian)
+    with pytest.raises(ValueError, match="mu"):
+        DiagonalLevenbergMarquardt(np.zeros(3), np.zeros(3), lr=0.1, mu=0.0)

@@ -2,7 +2,7 @@ import json
 
 import numpy as np
 import pytest
-from lecun1989.model import load_checkpoint
+from lecun1989.model import Config, load_checkpoint
 from lecun1989.train import FAITHFUL, MODERN, RunConfig, evaluate, format_eval, train, with_overrides
 
 
@@ -22,6 +22,14 @@ def test_one_pass_lowers_the_loss(toy_data):
     after = result.history[-1]
     assert after["train_loss"] < 0.5 * before["loss"]
     assert after["train_error"] < before["error"]
+
+
+def test_sdlm_pass_lowers_the_loss_and_is_deterministic(toy_data):
+    run = with_overrides(FAITHFUL, optimizer="sdlm", lr=0.005, lr_final=None, passes=2, seed=0, hessian_samples=100)
+    first = train(run, toy_data, log=lambda msg: None, progress=False)
+    again = train(run, toy_data, log=lambda msg: None, progress=False)
+    assert first.history[-1]["train_loss"] < first.history[0]["train_loss"]
+    np.testing.assert_array_equal(first.net.params, again.net.params)
 
 
 def test_modern_pass_lowers_the_loss(toy_data):
@@ -65,7 +73,13 @@ def test_learning_rate_schedule_decays_linearly():
 
 @pytest.mark.parametrize(
     "kwargs, message",
-    [({"passes": 0}, "passes"), ({"lr": -0.1}, "lr"), ({"optimizer": "lbfgs"}, "optimizer")],
+    [
+        ({"passes": 0}, "passes"),
+        ({"lr": -0.1}, "lr"),
+        ({"optimizer": "lbfgs"}, "optimizer"),
+        ({"optimizer": "sdlm", "model": Config(output="linear")}, "sdlm"),
+        ({"optimizer": "sdlm", "hessian_samples": 0}, "hessian_samples"),
+    ],
 )
 def test_run_config_rejects_bad_values(kwargs, message):
     with pytest.raises(ValueError, match=message):
