@@ -56,18 +56,22 @@ def train_lecture2(torch, data: dict, seed: int, steps: int = 200_000) -> dict:
     for step in range(steps):
         ix = torch.randint(0, Xtr.shape[0], (32,), generator=g)
         loss = functional.cross_entropy(forward(Xtr[ix]), Ytr[ix])
-        for p in parameters:
-            p.grad = None
-        loss.backward()
-        lr = 0.1 if step < steps // 2 else 0.01
-        with torch.no_grad():
-            for p in parameters:
-                p -= lr * p.grad
+        _sgd_step(torch, loss, parameters, 0.1 if step < steps // 2 else 0.01)
     with torch.no_grad():
         return {
             f"{part}_loss": functional.cross_entropy(forward(_tensor(torch, X)), _tensor(torch, Y)).item()
             for part, (X, Y) in data.items()
         }
+
+
+def _sgd_step(torch, loss, parameters, lr: float) -> None:
+    """The lectures' update: fresh gradients, then p -= lr * grad."""
+    for p in parameters:
+        p.grad = None
+    loss.backward()
+    with torch.no_grad():
+        for p in parameters:
+            p -= lr * p.grad
 
 
 def _tensor(torch, array: np.ndarray):
@@ -98,13 +102,7 @@ def train_lecture3(torch, data: dict, seed: int, steps: int = 200_000) -> dict:
             std_running = 0.999 * std_running + 0.001 * std
         logits = torch.tanh(gain * (hpreact - mean) / std + shift) @ W2 + b2  # (32, 27)
         loss = functional.cross_entropy(logits, Ytr[ix])
-        for p in parameters:
-            p.grad = None
-        loss.backward()
-        lr = 0.1 if step < steps // 2 else 0.01
-        with torch.no_grad():
-            for p in parameters:
-                p -= lr * p.grad
+        _sgd_step(torch, loss, parameters, 0.1 if step < steps // 2 else 0.01)
 
     @torch.no_grad()
     def split_loss(X, Y):
