@@ -40,7 +40,16 @@ from . import layers
 from .data import DataFormatError, load_npz, save_npz
 from .layers import TANH_A, TANH_S
 
-__all__ = ["CANVAS_PAD", "H2_PLANES", "Config", "Net", "h2_connection_mask", "make_canvas", "shift_images"]
+__all__ = [
+    "CANVAS_PAD",
+    "H2_PLANES",
+    "Config",
+    "Net",
+    "h2_connection_mask",
+    "layout_views",
+    "make_canvas",
+    "shift_images",
+]
 
 H2_PLANES = (  # which H1 planes each group of 4 H2 maps sees (the paper leaves the scheme open)
     (0, 1, 2, 3, 4, 5, 6, 7),  # H2 maps 0-3
@@ -62,6 +71,19 @@ LAYOUT = (
     ("out.bias", (10,)),
 )
 FAN_IN = {"H1": 5 * 5 * 1, "H2": 5 * 5 * 8, "H3": 12 * 4 * 4, "out": 30}
+
+
+N_PARAMETERS = sum(math.prod(shape) for _, shape in LAYOUT)
+
+
+def layout_views(flat: np.ndarray) -> dict[str, np.ndarray]:
+    """name -> view into a flat (9760,) array laid out as LAYOUT (parameters, gradients, Hessian)."""
+    views, offset = {}, 0
+    for name, shape in LAYOUT:
+        size = math.prod(shape)
+        views[name] = flat[offset : offset + size].reshape(shape)
+        offset += size
+    return views
 
 
 def h2_connection_mask() -> np.ndarray:
@@ -129,15 +151,9 @@ class Net:
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
-        sizes = [math.prod(shape) for _, shape in LAYOUT]
-        self.params = np.zeros(sum(sizes), self.dtype)  # (9760,) every parameter
+        self.params = np.zeros(N_PARAMETERS, self.dtype)  # (9760,) every parameter
         self.grads = np.zeros_like(self.params)  # (9760,) every gradient
-        self.p, self.g = {}, {}  # name -> view into params / grads
-        offset = 0
-        for (name, shape), size in zip(LAYOUT, sizes):
-            self.p[name] = self.params[offset : offset + size].reshape(shape)
-            self.g[name] = self.grads[offset : offset + size].reshape(shape)
-            offset += size
+        self.p, self.g = layout_views(self.params), layout_views(self.grads)  # name -> view
         if rng is not None:
             self.init(rng)
         self._build_step()
@@ -271,10 +287,9 @@ class Net:
         if not len(images):
             raise ValueError("hessian_diagonal needs at least one image")
         y, (c1, a1, c2, a2, _, c3, a3, c4, a4) = self._forward(images)
-        A, S = self.tanh_constants
 
-        def squared_slope(out, tanh=True):  # f'(a)^2 from the unit's output
-            return ((S / A) * (A * A - out * out)) ** 2 if tanh else (out > 0).astype(out.dtype)
+        def hidden_twice(d2y, out):  # a unit's backward applied twice multiplies by f'(a)^2
+            return self._hidden_backward(self._hidden_backward(d2y, out), out)
 
         def square_linear(cache):
             x, w = cache
@@ -284,21 +299,17 @@ class Net:
             shape, pad, w, b, cols, idx, planes = cache
             return shape, pad, w * w, b, cols * cols, idx, planes
 
-        tanh = self.config.activation == "tanh"
         hessian = np.zeros_like(self.params)
-        h = {}
-        offset = 0
-        for name, shape in LAYOUT:
-            h[name] = hessian[offset : offset + math.prod(shape)].reshape(shape)
-            offset += math.prod(shape)
+        h = layout_views(hessian)
         d2y = np.full(y.shape, 0.2 / len(images), self.dtype)  # (N, 10): per example 2/10, averaged over N
-        d2z4 = d2y * squared_slope(a4)  # (N, 10)
+        output_backward = layers.scaled_tanh_backward
+        d2z4 = output_backward(output_backward(d2y, a4, *self.tanh_constants), a4, *self.tanh_constants)  # (N, 10)
         d2h3, h["out.weight"][...], h["out.bias"][...] = layers.linear_backward(d2z4, square_linear(c4))
-        d2z3 = d2h3 * squared_slope(a3, tanh)  # (N, 30)
+        d2z3 = hidden_twice(d2h3, a3)  # (N, 30)
         d2h2, h["H3.weight"][...], h["H3.bias"][...] = layers.linear_backward(d2z3, square_linear(c3))
-        d2z2 = d2h2.reshape(a2.shape) * squared_slope(a2, tanh)  # (N, 12, 4, 4)
+        d2z2 = hidden_twice(d2h2.reshape(a2.shape), a2)  # (N, 12, 4, 4)
         d2h1, h["H2.weight"][...], h["H2.bias"][...] = layers.conv_backward(d2z2, square_conv(c2))
-        d2z1 = d2h1 * squared_slope(a1, tanh)  # (N, 12, 8, 8)
+        d2z1 = hidden_twice(d2h1, a1)  # (N, 12, 8, 8)
         _, h["H1.weight"][...], h["H1.bias"][...] = layers.conv_backward(d2z1, square_conv(c1))
         return hessian
 

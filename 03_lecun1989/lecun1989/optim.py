@@ -62,7 +62,6 @@ class DiagonalLevenbergMarquardt:
         if not (math.isfinite(mu) and mu > 0):
             raise ValueError(f"mu must be a positive finite number, got {mu!r}")
         self.params, self.grads, self.lr, self.mu = params, grads, _check_lr(lr), float(mu)
-        self.hessian = np.zeros_like(params)
         self._inverse = np.full_like(params, 1.0 / self.mu)  # 1 / (mu + h)
         self._scratch = np.empty_like(params)
 
@@ -70,7 +69,6 @@ class DiagonalLevenbergMarquardt:
         """Use a new estimate of the Hessian's diagonal (same shape as params, >= 0)."""
         if hessian.shape != self.params.shape or not np.all(np.isfinite(hessian)) or np.any(hessian < 0):
             raise ValueError(f"hessian must be a finite, non-negative array of shape {self.params.shape}")
-        self.hessian[...] = hessian
         np.add(hessian, self.mu, out=self._inverse)
         np.reciprocal(self._inverse, out=self._inverse)
 

@@ -10,6 +10,7 @@ from lecun1989.model import (
     Config,
     Net,
     h2_connection_mask,
+    layout_views,
     load_checkpoint,
     make_canvas,
     save_checkpoint,
@@ -254,15 +255,6 @@ def test_layout_covers_every_parameter_once():
 # --------------------------------------------------------------------------- the Hessian's diagonal
 
 
-def hessian_views(net, flat):
-    views, offset = {}, 0
-    for name, shape in LAYOUT:
-        size = int(np.prod(shape))
-        views[name] = flat[offset : offset + size].reshape(shape)
-        offset += size
-    return views
-
-
 def exact_gauss_newton(net, images, names, count=12, seed=0, eps=1e-6):
     """mean_n sum_o (2/10) (dy_o/dw)^2 for sampled weights, the Jacobian by central differences."""
     rng = np.random.default_rng(seed)
@@ -286,7 +278,7 @@ def test_hessian_diagonal_is_the_exact_gauss_newton_one_where_each_weight_has_on
     # terms loses nothing there: the estimate must equal the exact Gauss-Newton diagonal.
     net = Net(rng=np.random.default_rng(0), dtype=np.float64)
     images, _, _ = example(np.random.default_rng(1), n=4)
-    h = hessian_views(net, net.hessian_diagonal(images))
+    h = layout_views(net.hessian_diagonal(images))
     for (name, k), exact in exact_gauss_newton(net, images, ["out.weight", "out.bias", "H3.weight", "H3.bias"]).items():
         np.testing.assert_allclose(h[name].reshape(-1)[k], exact, rtol=1e-5, atol=1e-12)
 
@@ -294,7 +286,7 @@ def test_hessian_diagonal_is_the_exact_gauss_newton_one_where_each_weight_has_on
 def test_hessian_diagonal_of_the_convolutions_matches_a_loop_over_connections():
     net = Net(rng=np.random.default_rng(0), dtype=np.float64)
     images, _, _ = example(np.random.default_rng(2), n=2)
-    h = hessian_views(net, net.hessian_diagonal(images))
+    h = layout_views(net.hessian_diagonal(images))
     A, S = net.tanh_constants
     slope2 = lambda y: ((S / A) * (A * A - y * y)) ** 2  # noqa: E731
     p = {k: v for k, v in net.p.items()}
