@@ -104,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--passes", type=positive_int, default=23, help="passes over the training part (23)")
     s.add_argument("--tanh", choices=("scaled", "plain"), help="scaled 1.7159 tanh(2x/3) (paper) or tanh (repro)")
     s.add_argument("--optimizer", choices=("sgd", "sdlm"), default="sgd", help="sgd or sdlm (the paper's)")
+    s.add_argument("--jobs", type=positive_int, default=1, help="runs trained at once, one process each (1)")
     s.add_argument("--out", type=Path, help="output folder (default runs/sweep)")
 
     r = commands.add_parser("repro", help="rerun the README results table and write results.json")
@@ -194,7 +195,8 @@ def cmd_sweep(args) -> None:
     base = with_overrides(FAITHFUL, passes=args.passes, tanh=args.tanh, optimizer=args.optimizer)
     held = args.holdout
     print(f"sweep: training on the first {len(data['x_train']) - held} training digits, validating on the last {held}")
-    rows = sweep(base, data, args.lrs, args.decays, args.seeds, args.holdout, log=lambda line: print(line, flush=True))
+    rows = sweep(base, data, args.lrs, args.decays, args.seeds, args.holdout,
+                 log=lambda line: print(line, flush=True), jobs=args.jobs)
     chosen = choose(rows)
     print("mean over seeds (validation error, loss; train error):")
     for m in sorted(chosen["settings"], key=lambda m: (m["val_error"], m["val_loss"])):

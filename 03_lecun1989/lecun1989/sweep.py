@@ -18,6 +18,7 @@ settings closer than a few tenths of a percent are a toss-up: more seeds narrow 
 from __future__ import annotations
 
 import itertools
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 
 import numpy as np
@@ -48,36 +49,58 @@ def sweep(
     seeds: list[int],
     holdout: int = 1000,
     log=print,
+    jobs: int = 1,
 ) -> list[dict]:
     """Train every (lr, decay, seed) on the training part; one row per run with validation metrics.
 
     decay 1 is a constant rate; decay d < 1 decays linearly from lr to lr * d over the passes.
+    `jobs` > 1 trains that many runs at once in separate processes (one core each); the rows
+    and the numbers in them are the same as with `jobs` 1, since each run is seeded on its own.
     """
     if not lrs or not decays or not seeds:
         raise ValueError("need at least one learning rate, one decay and one seed")
     if any(not (np.isfinite(d) and 0 < d <= 1) for d in decays):
         raise ValueError(f"decays must be in (0, 1] (1: a constant rate), got {decays}")
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
     split = holdout_split(data, holdout)
+    runs = [
+        replace(base, lr=lr, lr_final=None if decay == 1 else lr * decay, seed=seed)
+        for lr, decay, seed in itertools.product(lrs, decays, seeds)
+    ]
+    decay_of = [decay for _lr, decay, _seed in itertools.product(lrs, decays, seeds)]
+    if jobs == 1:
+        results = (_train_quietly(run, split) for run in runs)
+    else:
+        pool = ProcessPoolExecutor(max_workers=jobs)
+        results = pool.map(_train_quietly, runs, itertools.repeat(split))
     rows = []
-    for lr, decay, seed in itertools.product(lrs, decays, seeds):
-        run = replace(base, lr=lr, lr_final=None if decay == 1 else lr * decay, seed=seed)
-        result = train(run, split, log=lambda _line: None, progress=False)
-        final = result.history[-1]
-        row = {
-            "lr": lr,
-            "decay": decay,
-            "seed": seed,
-            "val_error": final["test_error"],  # the validation digits, held out of training
-            "val_loss": final["test_loss"],
-            "train_error": final["train_error"],
-            "seconds": round(result.seconds, 1),
-        }
-        rows.append(row)
-        log(
-            f"lr {lr:g} decay {decay:g} seed {seed}: train error {100 * row['train_error']:.2f}%, "
-            f"validation error {100 * row['val_error']:.2f}% (loss {row['val_loss']:.4e}), {row['seconds']}s"
-        )
+    try:
+        for run, decay, result in zip(runs, decay_of, results):  # in grid order, as each run finishes
+            final = result.history[-1]
+            row = {
+                "lr": run.lr,
+                "decay": decay,
+                "seed": run.seed,
+                "val_error": final["test_error"],  # the validation digits, held out of training
+                "val_loss": final["test_loss"],
+                "train_error": final["train_error"],
+                "seconds": round(result.seconds, 1),
+            }
+            rows.append(row)
+            log(
+                f"lr {run.lr:g} decay {decay:g} seed {run.seed}: train error {100 * row['train_error']:.2f}%, "
+                f"validation error {100 * row['val_error']:.2f}% (loss {row['val_loss']:.4e}), {row['seconds']}s"
+            )
+    finally:
+        if jobs > 1:
+            pool.shutdown(cancel_futures=True)
     return rows
+
+
+def _train_quietly(run: RunConfig, split: dict):
+    """One sweep run, no log lines or progress bar (a module-level function, so worker processes can run it)."""
+    return train(run, split, log=lambda _line: None, progress=False)
 
 
 def choose(rows: list[dict]) -> dict:

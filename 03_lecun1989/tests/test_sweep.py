@@ -44,6 +44,17 @@ def test_sweep_trains_each_setting_and_seed(toy_data):
         sweep(base, toy_data, [0.01], [2.0], [0], holdout=100)
 
 
+def test_sweep_in_worker_processes_gives_the_same_rows(toy_data):
+    base = with_overrides(FAITHFUL, passes=1)
+    grid = ([0.01, 0.03], [1.0], [0, 1])
+    serial = sweep(base, toy_data, *grid, holdout=100, log=lambda _: None)
+    parallel = sweep(base, toy_data, *grid, holdout=100, log=lambda _: None, jobs=2)
+    expected = [{k: v for k, v in row.items() if k != "seconds"} for row in serial]
+    assert [{k: v for k, v in row.items() if k != "seconds"} for row in parallel] == expected
+    with pytest.raises(ValueError, match="jobs"):
+        sweep(base, toy_data, *grid, holdout=100, jobs=0)
+
+
 def test_sweep_command_writes_the_chosen_setting(toy_data, tmp_path, capsys):
     path = save_npz(tmp_path / "toy.npz", toy_data)
     args = ["sweep", "--data", str(path), "--lrs", "0.01", "0.03", "--decays", "1", "--seeds", "0"]
