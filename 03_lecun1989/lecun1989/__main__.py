@@ -195,8 +195,8 @@ def cmd_sweep(args) -> None:
     base = with_overrides(FAITHFUL, passes=args.passes, tanh=args.tanh, optimizer=args.optimizer)
     held = args.holdout
     print(f"sweep: training on the first {len(data['x_train']) - held} training digits, validating on the last {held}")
-    rows = sweep(base, data, args.lrs, args.decays, args.seeds, args.holdout,
-                 log=lambda line: print(line, flush=True), jobs=args.jobs)
+    log = lambda line: print(line, flush=True)  # noqa: E731
+    rows = sweep(base, data, args.lrs, args.decays, args.seeds, args.holdout, log=log, jobs=args.jobs)
     chosen = choose(rows)
     print("mean over seeds (validation error, loss; train error):")
     for m in sorted(chosen["settings"], key=lambda m: (m["val_error"], m["val_loss"])):
