@@ -20,6 +20,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import functools  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -195,7 +196,7 @@ def cmd_sweep(args) -> None:
     base = with_overrides(FAITHFUL, passes=args.passes, tanh=args.tanh, optimizer=args.optimizer)
     held = args.holdout
     print(f"sweep: training on the first {len(data['x_train']) - held} training digits, validating on the last {held}")
-    log = lambda line: print(line, flush=True)  # noqa: E731
+    log = functools.partial(print, flush=True)
     rows = sweep(base, data, args.lrs, args.decays, args.seeds, args.holdout, log=log, jobs=args.jobs)
     chosen = choose(rows)
     print("mean over seeds (validation error, loss; train error):")
