@@ -98,9 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = commands.add_parser("sweep", help="choose the SGD learning rate on held-out training digits")
     add_data_args(s)
     s.add_argument("--lrs", type=positive_float, nargs="+", default=[0.01, 0.02, 0.03, 0.05, 0.07, 0.1])
-    s.add_argument("--decays", type=positive_float, nargs="+", default=[1.0, 0.1],
+    s.add_argument("--decays", type=positive_float, nargs="+", default=[1.0, 0.1, 0.03, 0.01],
                    help="final rate as a fraction of the first (1: constant; 0.1: linear decay to lr/10)")  # fmt: skip
-    s.add_argument("--seeds", type=int, nargs="+", default=[1, 2], help="initialisation seeds per setting")
+    s.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3], help="initialisation seeds per setting")
     s.add_argument("--holdout", type=positive_int, default=1000, help="last training digits kept for validation")
     s.add_argument("--passes", type=positive_int, default=23, help="passes over the training part (23)")
     s.add_argument("--tanh", choices=("scaled", "plain"), help="scaled 1.7159 tanh(2x/3) (paper) or tanh (repro)")
