@@ -5,6 +5,7 @@ python -m makemore --model wavenet       # any of: bigram-count bigram-nn mlp ml
 python -m makemore --model mlp --max-steps 5000 --lr 0.05 --seed 1 --out runs/try
 python -m makemore --sample-only runs/mlp/model.npz
 python -m makemore repro [--only mlp]    # every model with the lecture's settings -> results.json
+python -m makemore seeds --model mlp --seeds 0 1 2 3   # one run per seed: the spread of the dev loss
 """
 
 from __future__ import annotations
@@ -79,9 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "command",
         nargs="?",
-        choices=("train", "repro"),
+        choices=("train", "repro", "seeds"),
         default="train",
-        help="train one model (default) or rerun every model of the README table",
+        help="train one model (default), rerun every model of the README table, or train --model once per seed",
     )
     parser.add_argument("--model", choices=ALL_MODELS, default="mlp", help="which model to train (default mlp)")
     parser.add_argument("--only", choices=ALL_MODELS, help="repro: run only this model")
@@ -90,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lr", type=positive_float, help="initial learning rate (default: the lecture's)")
     parser.add_argument("--eval-every", type=positive_int, help="steps between dev evaluations")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="seed for init, batches and sampling")
+    parser.add_argument(
+        "--seeds", type=non_negative_int, nargs="+", default=list(range(8)), help="seeds: the seeds to train (0-7)"
+    )
     parser.add_argument("--split-seed", type=non_negative_int, default=42, help="seed of the 80/10/10 split")
     parser.add_argument("--num-samples", type=positive_int, default=20, help="names to sample at the end")
     parser.add_argument("--smoothing", type=non_negative_float, default=1.0, help="bigram-count: add-k (default 1)")
@@ -168,18 +172,30 @@ def lr_finder(split, args, out: Path) -> None:
     plot_lr_finder(out / "lr_finder.png", exponents, result["losses"])
 
 
-def run_neural(name: str, split, args, out: Path) -> dict:
+def recipe_from(name: str, args) -> Recipe:
     recipe = with_overrides(
         RECIPES[name], max_steps=args.max_steps, batch_size=args.batch_size, lr=args.lr, eval_every=args.eval_every
     )
     recipe.check()
-    model = build_model(name, rng=args.seed)
+    return recipe
+
+
+def train_seed(name: str, split, recipe: Recipe, seed: int, periodic_dev: bool = True):
+    """Initialise from `seed`, train (minibatches from seed + 1), and evaluate every split."""
+    model = build_model(name, rng=seed)
     data = make_datasets(split, model.config)
     say(f"{name}: {count_parameters(model):,} parameters, {len(data['train'][0]):,} training examples, {recipe}")
+    watched = data if periodic_dev else {"train": data["train"]}  # without dev, no dev loss every eval_every steps
+    result = train_model(model, watched, recipe, rng=seed + 1, description=f"{name} seed {seed}")
+    metrics = {f"{k}_loss": evaluate(model, *data[k]) for k in ("train", "dev", "test")}
+    return model, data, result, metrics
+
+
+def run_neural(name: str, split, args, out: Path) -> dict:
+    recipe = recipe_from(name, args)
     if name == "mlp":
         lr_finder(split, args, out)
-    result = train_model(model, data, recipe, rng=args.seed + 1, description=name)
-    metrics = {f"{k}_loss": evaluate(model, *data[k]) for k in ("train", "dev", "test")}
+    model, _data, result, metrics = train_seed(name, split, recipe, args.seed)
     metrics |= {
         "parameters": count_parameters(model),
         "steps": recipe.max_steps,
@@ -195,6 +211,27 @@ def run_neural(name: str, split, args, out: Path) -> dict:
 
         metrics["diagnostics"] = run_diagnostics(split, out, seed=args.seed, steps=min(1000, recipe.max_steps))
     return metrics | {"samples": sample_names(model, args.num_samples, make_rng(args.seed))}
+
+
+def run_seeds(name: str, split, args) -> dict:
+    """One run per seed: how far apart single runs land (each lecture number is one such run)."""
+    if name not in RECIPES:
+        raise ValueError(f"seeds trains the neural models ({', '.join(RECIPES)}), not {name}")
+    recipe = recipe_from(name, args)
+    runs = {}
+    for seed in args.seeds:
+        *_, metrics = train_seed(name, split, recipe, seed, periodic_dev=False)
+        runs[str(seed)] = metrics
+        say(f"{name} seed {seed}: " + " | ".join(f"{k[:-5]} {v:.4f}" for k, v in metrics.items()))
+    summary = {}
+    for key in ("train_loss", "dev_loss", "test_loss"):
+        values = [metrics[key] for metrics in runs.values()]
+        spread = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0  # std over seeds
+        summary[key] = {"mean": float(np.mean(values)), "std": spread, "min": min(values), "max": max(values)}
+    dev, n = summary["dev_loss"], len(runs)
+    say(f"{name} dev loss over {n} seeds: mean {dev['mean']:.4f} (std {dev['std']:.4f}, standard error "
+        f"{dev['std'] / np.sqrt(n):.4f}), min {dev['min']:.4f}, max {dev['max']:.4f}")  # fmt: skip
+    return {"model": name, "steps": recipe.max_steps, "runs": runs, "summary": summary}
 
 
 def run_one(name: str, split, names, args, out: Path) -> dict:
@@ -246,6 +283,10 @@ def main(argv: list[str] | None = None) -> int:
                 results[name]["seconds"] = round(time.perf_counter() - t0, 1)
                 say(f"{name} finished in {results[name]['seconds']:.1f} s")
                 write_results(out, results, time.perf_counter() - started, args.seed)  # after each model
+        elif args.command == "seeds":
+            out = output_dir(args.out, f"seeds-{args.model}")
+            results = run_seeds(args.model, split, args)
+            write_results(out, results, time.perf_counter() - started, args.seeds[0])
         else:
             out = output_dir(args.out, args.model)
             metrics = run_one(args.model, split, names, args, out)

@@ -121,6 +121,23 @@ def test_cli_trains_samples_and_writes_results(tmp_path, toy_names, capsys):
     assert len(capsys.readouterr().out.split()) <= 3
 
 
+def test_cli_seeds_trains_once_per_seed_like_train(tmp_path, toy_names):
+    import json
+
+    names_file = tmp_path / "names.txt"
+    names_file.write_text("\n".join(toy_names))
+    common = ["--model", "mlp", "--max-steps", "20", "--data", str(names_file)]
+    assert main(["seeds", *common, "--seeds", "3", "5", "--out", str(tmp_path / "s")]) == 0
+    results = json.loads((tmp_path / "s" / "results.json").read_text())
+    assert set(results["runs"]) == {"3", "5"}
+    dev = [run["dev_loss"] for run in results["runs"].values()]
+    assert results["summary"]["dev_loss"]["mean"] == pytest.approx(np.mean(dev))
+    assert main(["train", *common, "--seed", "5", "--num-samples", "1", "--out", str(tmp_path / "t")]) == 0
+    single = json.loads((tmp_path / "t" / "results.json").read_text())
+    assert single["dev_loss"] == results["runs"]["5"]["dev_loss"]  # the same run, seed for seed
+    assert main(["seeds", "--model", "bigram-count", "--data", str(names_file), "--out", str(tmp_path / "b")]) == 2
+
+
 def test_cli_bigram_models_and_repro_only(tmp_path, toy_names):
     names_file = tmp_path / "names.txt"
     names_file.write_text("\n".join(toy_names))
