@@ -146,7 +146,9 @@ def main(argv=None) -> int:
         losses_text = f"train {result['train_loss']:.4f} | dev {result['dev_loss']:.4f}"
         print(f"{args.model}, torch seed {seed}: {losses_text} ({seconds:.0f} s)", flush=True)
     if len(losses) > 1:
-        print(f"dev over {len(losses)} seeds: mean {np.mean(losses):.4f}, min {min(losses):.4f}, max {max(losses):.4f}")
+        n, spread = len(losses), float(np.std(losses, ddof=1))
+        print(f"{args.model} dev loss over {n} seeds: mean {np.mean(losses):.4f} (std {spread:.4f}, standard error "
+              f"{spread / np.sqrt(n):.4f}), min {min(losses):.4f}, max {max(losses):.4f}")  # fmt: skip
     return 0
 
 
