@@ -48,6 +48,28 @@ def torch_model(torch, ours):
         def forward(self, x):  # lecture 5 keeps channels last; torch wants (N, C, L)
             return super().forward(x.transpose(1, 2)).transpose(1, 2) if x.ndim == 3 else super().forward(x)
 
+    class LectureBatchNorm(nn.Module):
+        """The lectures' BatchNorm1d: statistics over all axes but the last, torch's (unbiased) var."""
+
+        def __init__(self, dim, eps, momentum, dtype):
+            super().__init__()
+            self.eps, self.momentum = eps, momentum
+            self.weight = nn.Parameter(torch.ones(dim, dtype=dtype))
+            self.bias = nn.Parameter(torch.zeros(dim, dtype=dtype))
+            self.register_buffer("running_mean", torch.zeros(dim, dtype=dtype))
+            self.register_buffer("running_var", torch.ones(dim, dtype=dtype))
+
+        def forward(self, x):
+            if self.training:
+                axes = tuple(range(x.ndim - 1))
+                mean, var = x.mean(axes), x.var(axes)  # var: Bessel's correction, as the lectures
+                with torch.no_grad():
+                    self.running_mean.lerp_(mean, self.momentum)
+                    self.running_var.lerp_(var, self.momentum)
+            else:
+                mean, var = self.running_mean, self.running_var
+            return self.weight * (x - mean) / torch.sqrt(var + self.eps) + self.bias
+
     dtype = torch.float64 if ours.parameters()[next(iter(ours.parameters()))].dtype == np.float64 else torch.float32
     modules = []
     with torch.no_grad():
@@ -63,7 +85,8 @@ def torch_model(torch, ours):
                 if layer.bias is not None:
                     m.bias.copy_(torch.from_numpy(layer.bias))
             elif isinstance(layer, BatchNorm1d):
-                m = ChannelsLastBatchNorm(layer.gamma.size, eps=layer.eps, momentum=layer.momentum, dtype=dtype)
+                kind = LectureBatchNorm if layer.unbiased else ChannelsLastBatchNorm
+                m = kind(layer.gamma.size, eps=layer.eps, momentum=layer.momentum, dtype=dtype)
                 m.weight.copy_(torch.from_numpy(layer.gamma))
                 m.bias.copy_(torch.from_numpy(layer.beta))
             elif isinstance(layer, Tanh):

@@ -147,17 +147,23 @@ class BatchNorm1d(Layer):
     """Batch normalization (Ioffe & Szegedy 2015, Alg. 1) over all axes but the last.
 
     Input (N, C) or (N, L, C) (lecture 5 keeps channels last, so a 3-D input is normalized
-    over its first two axes). Training mode normalizes with the batch mean and biased
-    variance and updates the running statistics with `momentum`, storing the unbiased
-    variance like PyTorch; eval mode normalizes with the running statistics.
+    over its first two axes). Training mode normalizes with the batch mean and variance and
+    updates the running statistics with `momentum`, storing the unbiased variance; eval mode
+    normalizes with the running statistics.
+
+    The batch variance is the biased one (divided by N), as in the paper and `nn.BatchNorm1d`,
+    unless `unbiased`: then it is divided by N - 1, as the lectures' BatchNorm does (it calls
+    torch's `std`/`var`, which apply Bessel's correction), so training normalizes with the same
+    estimate that the running statistics store and eval mode uses (lecture 4 discusses the
+    train/eval mismatch the biased version leaves).
     """
 
-    def __init__(self, dim: int, eps: float = 1e-5, momentum: float = 0.1, dtype=np.float32):
+    def __init__(self, dim: int, eps: float = 1e-5, momentum: float = 0.1, dtype=np.float32, unbiased: bool = False):
         if not 0.0 <= momentum <= 1.0:
             raise ValueError(f"momentum must be in [0, 1], got {momentum}")
         if eps <= 0:
             raise ValueError(f"eps must be positive, got {eps}")
-        self.eps, self.momentum = eps, momentum
+        self.eps, self.momentum, self.unbiased = eps, momentum, unbiased
         self.gamma = np.ones(dim, dtype)
         self.beta = np.zeros(dim, dtype)
         self.dgamma = np.zeros_like(self.gamma)
@@ -175,14 +181,14 @@ class BatchNorm1d(Layer):
                 raise ValueError("BatchNorm1d in training mode needs more than one value per channel")
             mean = x.mean(axis=0)  # (C,)
             xc = x - mean  # (..., C)
-            var = np.einsum("nc,nc->c", xc, xc) / n  # biased variance, (C,)
+            var = np.einsum("nc,nc->c", xc, xc) / (n - 1 if self.unbiased else n)  # (C,)
             invstd = 1.0 / np.sqrt(var + self.eps)  # (C,)
             xhat = xc * invstd  # (..., C)
             m = self.momentum
             self.running_mean *= 1 - m
             self.running_mean += m * mean
             self.running_var *= 1 - m
-            self.running_var += (m * n / (n - 1)) * var  # unbiased, as torch stores it
+            self.running_var += (m if self.unbiased else m * n / (n - 1)) * var  # the unbiased variance
         else:
             invstd = 1.0 / np.sqrt(self.running_var + self.eps)
             xhat = (x - self.running_mean) * invstd
@@ -200,12 +206,14 @@ class BatchNorm1d(Layer):
         self.dgamma[...] = dxhat_dot
         if not self.training:  # eval mode: the statistics are constants
             return (dout * (self.gamma * invstd)).reshape(shape)
-        # Training mode (lecture 4, "exercise 3", without Bessel's correction):
-        # dx = gamma*invstd/n * (n*dout - sum(dout) - xhat*sum(dout*xhat))
+        # Training mode (lecture 4, "exercise 3"):
+        # dx = gamma*invstd/n * (n*dout - sum(dout) - c*xhat*sum(dout*xhat)),
+        # with c = n/(n-1) when the variance has Bessel's correction and c = 1 without.
         scale = self.gamma * invstd / n  # (C,)
+        correction = n / (n - 1) if self.unbiased else 1.0
         dx = dout * n
         dx -= self.dbeta
-        dx -= xhat * dxhat_dot
+        dx -= xhat * (dxhat_dot * correction)
         dx *= scale
         return dx.reshape(shape)
 

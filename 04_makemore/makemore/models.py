@@ -214,7 +214,7 @@ def _mlp_batchnorm(c: ModelConfig, rng, dtype) -> Sequential:
             Embedding(c.vocab_size, c.n_embd, rng=rng, dtype=dtype),
             FlattenConsecutive(c.block_size),
             Linear(fan_in, c.n_hidden, bias=False, rng=rng, dtype=dtype, weight_scale=(5 / 3) / fan_in**0.5),
-            BatchNorm1d(c.n_hidden, momentum=0.001, dtype=dtype),
+            BatchNorm1d(c.n_hidden, momentum=0.001, dtype=dtype, unbiased=True),
             Tanh(),
             Linear(c.n_hidden, c.vocab_size, rng=rng, dtype=dtype, weight_scale=0.01),
         ]
@@ -228,11 +228,12 @@ def _mlp_deep(c: ModelConfig, rng, dtype, n_layers: int = 5) -> Sequential:
     for _ in range(n_layers):
         layers += [
             Linear(width, c.n_hidden, bias=False, rng=rng, dtype=dtype, weight_scale=(5 / 3) / width**0.5),
-            BatchNorm1d(c.n_hidden, dtype=dtype),
+            BatchNorm1d(c.n_hidden, dtype=dtype, unbiased=True),
             Tanh(),
         ]
         width = c.n_hidden
-    layers += [Linear(width, c.vocab_size, bias=False, rng=rng, dtype=dtype), BatchNorm1d(c.vocab_size, dtype=dtype)]
+    head = Linear(width, c.vocab_size, bias=False, rng=rng, dtype=dtype)
+    layers += [head, BatchNorm1d(c.vocab_size, dtype=dtype, unbiased=True)]
     layers[-1].gamma *= 0.1  # less confident at init
     return Sequential(layers)
 
@@ -248,7 +249,7 @@ def _wavenet(c: ModelConfig, rng, dtype) -> Sequential:
         layers += [
             FlattenConsecutive(2),  # (B, T, C) -> (B, T/2, 2C)
             Linear(2 * width, c.n_hidden, bias=False, rng=rng, dtype=dtype),
-            BatchNorm1d(c.n_hidden, dtype=dtype),
+            BatchNorm1d(c.n_hidden, dtype=dtype, unbiased=True),  # lecture 5's BatchNorm1d: torch's x.var
             Tanh(),
         ]
         width = c.n_hidden

@@ -57,9 +57,10 @@ def test_embedding_gradient_accumulates_repeated_indices(rng):
     np.testing.assert_allclose(layer.dweight[3], 0.0)  # never used
 
 
+@pytest.mark.parametrize("unbiased", [False, True])
 @pytest.mark.parametrize("shape", [(8, 4), (4, 3, 4)])
-def test_batchnorm_train_mode_gradients(rng, shape):
-    layer = BatchNorm1d(4, dtype=F64)
+def test_batchnorm_train_mode_gradients(rng, shape, unbiased):
+    layer = BatchNorm1d(4, dtype=F64, unbiased=unbiased)
     layer.gamma[...] = rng.standard_normal(4)
     layer.beta[...] = rng.standard_normal(4)
     check_layer(layer, rng.standard_normal(shape) * 3 + 1)
@@ -73,6 +74,16 @@ def test_batchnorm_eval_mode_gradients_and_statistics(rng):
     np.testing.assert_allclose(layer.running_var, 0.5 + 0.5 * x.var(0, ddof=1))
     layer.eval()
     check_layer(layer, x)
+
+
+def test_unbiased_batchnorm_normalizes_with_bessels_correction_and_stores_the_same_variance(rng):
+    layer = BatchNorm1d(3, momentum=1.0, dtype=F64, unbiased=True)  # momentum 1: running = this batch
+    x = rng.standard_normal((10, 3)) * 4 + 2
+    out = layer.forward(x)
+    np.testing.assert_allclose(out, (x - x.mean(0)) / np.sqrt(x.var(0, ddof=1) + 1e-5))
+    np.testing.assert_allclose(layer.running_var, x.var(0, ddof=1))
+    layer.eval()
+    np.testing.assert_allclose(layer.forward(x), out)  # no train/eval mismatch on the same batch
 
 
 def test_batchnorm_normalizes_each_channel(rng):

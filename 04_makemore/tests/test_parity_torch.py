@@ -59,6 +59,26 @@ def test_batchnorm_over_three_dimensions_matches_torch_on_channels_first(torch):
     np.testing.assert_allclose(ours.running_var, theirs.running_var.numpy(), atol=1e-12)
 
 
+def test_unbiased_batchnorm_matches_the_lectures_torch_code(torch):
+    """Lecture 3/5's BatchNorm: x.var() (Bessel's correction) in the normalization and the running var."""
+    rng = np.random.default_rng(3)
+    ours = BatchNorm1d(4, momentum=0.1, dtype=np.float64, unbiased=True)
+    gamma, beta = rng.standard_normal(4), rng.standard_normal(4)
+    ours.gamma[...], ours.beta[...] = gamma, beta
+    running_var = torch.ones(4)
+    for shape in ((16, 4), (6, 3, 4)):
+        x, dy = rng.standard_normal(shape) * 2 + 3, rng.standard_normal(shape)
+        xt = torch.tensor(x, requires_grad=True)
+        axes = tuple(range(x.ndim - 1))
+        var = xt.var(axes, keepdim=True)
+        yt = torch.tensor(gamma) * (xt - xt.mean(axes, keepdim=True)) / torch.sqrt(var + 1e-5) + torch.tensor(beta)
+        (yt * torch.tensor(dy)).sum().backward()
+        running_var = 0.9 * running_var + 0.1 * var.detach().reshape(-1)
+        np.testing.assert_allclose(ours.forward(x), yt.detach().numpy(), atol=1e-10)
+        np.testing.assert_allclose(ours.backward(dy), xt.grad.numpy(), atol=1e-10)
+    np.testing.assert_allclose(ours.running_var, running_var.numpy(), atol=1e-12)
+
+
 def test_cross_entropy_matches_torch_with_and_without_ignore_index(torch):
     rng = np.random.default_rng(2)
     logits = rng.standard_normal((10, 27)) * 4
