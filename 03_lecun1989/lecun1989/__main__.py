@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--passes", type=positive_int, help="passes over the training set (23; modern 120)")
     t.add_argument("--lr", type=positive_float, help="first learning rate (SGD 0.05; modern AdamW 1e-3)")
     t.add_argument("--lr-final", type=positive_float,
-                   help="decay linearly to this rate (SGD 0.005; modern 1e-4); equal to --lr: constant")  # fmt: skip
+                   help="decay linearly to this rate (SGD 0.0015; modern 1e-4); equal to --lr: constant")  # fmt: skip
     t.add_argument("--seed", type=int, default=1337, help="seed of initialisation, shifts and dropout")
     t.add_argument("--out", type=Path, help="output folder (default runs/faithful or runs/modern)")
     t.add_argument("--optimizer", choices=OPTIMIZERS,
