@@ -4,7 +4,9 @@
 
 One step = sample a minibatch of 32 contexts, forward, cross-entropy, backward, SGD update,
 exactly as in training. The PyTorch model is the same network with the same weights
-(nn.Embedding, nn.Linear, nn.BatchNorm1d, torch.optim.SGD). Both run on one thread:
+(nn.Embedding, nn.Linear, nn.BatchNorm1d, torch.optim.SGD; nn.BatchNorm1d normalizes with
+the biased variance where ours, like the lectures, applies Bessel's correction: the same work
+with a different constant, and torch's fastest BatchNorm). Both run on one thread:
 these models are so small that per-operation overhead, not arithmetic, decides the time.
 Rounds alternate ours/theirs so that load from other jobs on the machine hits both; the
 best round of each is reported. torch is imported only here, and only when this runs.
@@ -24,11 +26,14 @@ from .optim import SGD
 __all__ = ["torch_model"]
 
 
-def torch_model(torch, ours):
+def torch_model(torch, ours, fused_batchnorm: bool = False):
     """A torch.nn model with the same architecture and weights as our ContextLM `ours`.
 
     Returns a module whose `parameters()` come in the same order as `ours.parameters()`
-    (Linear weights transposed: torch stores them (out, in)).
+    (Linear weights transposed: torch stores them (out, in)). Our BatchNorm layers with
+    `unbiased` become the lectures' BatchNorm written in torch ops, which computes exactly what
+    ours does; `fused_batchnorm` uses `nn.BatchNorm1d` for all of them instead (the biased
+    variance: the same work, torch's fast kernel), which is what the benchmark times.
     """
     from .layers import BatchNorm1d, Embedding, FlattenConsecutive, Linear, Tanh
 
@@ -85,7 +90,7 @@ def torch_model(torch, ours):
                 if layer.bias is not None:
                     m.bias.copy_(torch.from_numpy(layer.bias))
             elif isinstance(layer, BatchNorm1d):
-                kind = LectureBatchNorm if layer.unbiased else ChannelsLastBatchNorm
+                kind = LectureBatchNorm if layer.unbiased and not fused_batchnorm else ChannelsLastBatchNorm
                 m = kind(layer.gamma.size, eps=layer.eps, momentum=layer.momentum, dtype=dtype)
                 m.weight.copy_(torch.from_numpy(layer.gamma))
                 m.bias.copy_(torch.from_numpy(layer.beta))
@@ -157,7 +162,7 @@ def main(argv=None) -> int:
     print(f"{header[0]:<8} {header[1]:>13} {header[2]:>14} {header[3]:>13} {header[4]:>14} {header[5]:>6}")
     for name in args.models:
         ours = build_model(name, rng=0)
-        theirs = torch_model(torch, ours)
+        theirs = torch_model(torch, ours, fused_batchnorm=True)
         X, Y = _data(ours.config.block_size)
         Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
         time_ours(ours, X, Y, 200)  # warm-up
