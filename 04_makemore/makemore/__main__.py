@@ -229,8 +229,9 @@ def run_seeds(name: str, split, args) -> dict:
         spread = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0  # std over seeds
         summary[key] = {"mean": float(np.mean(values)), "std": spread, "min": min(values), "max": max(values)}
     dev, n = summary["dev_loss"], len(runs)
-    say(f"{name} dev loss over {n} seeds: mean {dev['mean']:.4f} (std {dev['std']:.4f}, standard error "
-        f"{dev['std'] / np.sqrt(n):.4f}), min {dev['min']:.4f}, max {dev['max']:.4f}")  # fmt: skip
+    if n > 1:
+        say(f"{name} dev loss over {n} seeds: mean {dev['mean']:.4f} (std {dev['std']:.4f}, standard error "
+            f"{dev['std'] / np.sqrt(n):.4f}), min {dev['min']:.4f}, max {dev['max']:.4f}")  # fmt: skip
     return {"model": name, "steps": recipe.max_steps, "runs": runs, "summary": summary}
 
 
