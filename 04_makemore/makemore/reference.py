@@ -1,6 +1,7 @@
 """The lectures' MLPs trained by PyTorch itself: how much do single runs vary?
 
     python -m makemore.reference [--model mlp-bn] [--seeds 2147483647 1 2]
+    python -m makemore.reference --model wavenet --seeds 42 1
 
 The lecture numbers the issue quotes (mlp: dev 2.170; mlp-bn: dev 2.1048) are each one run
 with one random stream (torch.Generator seeded 2147483647). This module trains the same
@@ -9,14 +10,16 @@ of batch 32 at lr 0.1 then 0.01, init and minibatches drawn from one generator:
 
 - `mlp` (lecture 2): C, W1, b1, W2, b2 all N(0, 1), tanh hidden layer of 200;
 - `mlp-bn` (lecture 3): W1 scaled by (5/3)/sqrt(30), W2 by 0.01, BatchNorm with the batch's
-  unbiased std and no epsilon, running mean/std with momentum 0.001.
+  unbiased std and no epsilon, running mean/std with momentum 0.001;
+- `wavenet` (lecture 5): context 8 fused two at a time, BatchNorm with torch's unbiased var,
+  lr 0.1 then 0.01 after 150,000 steps (about 5 minutes a seed on one core).
 
 For each seed it prints the final train and dev loss (BatchNorm's running statistics, as
 the lecture evaluates), so our NumPy runs can be compared with the reference's own spread
 rather than with one draw of it. (Lecture 2 drew its minibatches from torch's global
 generator, unseeded; here they come from the seeded one.)
 
-Not a benchmark and not a test: a reference run, about 75 s per seed on one core.
+Not a benchmark and not a test: a reference run, 35-110 s per MLP seed on one core.
 torch is imported only here, and only when this runs.
 """
 
@@ -114,7 +117,63 @@ def train_lecture3(torch, data: dict, seed: int, steps: int = 200_000) -> dict:
     return {"train_loss": split_loss(*data["train"]), "dev_loss": split_loss(*data["dev"])}
 
 
-TRAINERS = {"mlp": train_lecture2, "mlp-bn": train_lecture3}
+def train_lecture5(torch, data: dict, seed: int, steps: int = 200_000) -> dict:
+    """Train lecture 5's WaveNet-style model in PyTorch from `seed`; final train/dev loss.
+
+    Lecture 5's classes, written out: Embedding N(0, 1); three times FlattenConsecutive(2),
+    Linear without bias (N(0, 1) / sqrt(fan_in)), BatchNorm1d (torch's unbiased `var`, eps
+    1e-5, momentum 0.1, statistics over every axis but the last) and tanh; a Linear head
+    whose weights are scaled by 0.1 and bias is zero; lr 0.1, then 0.01 for the last quarter.
+    """
+    functional = torch.nn.functional
+    g = torch.Generator().manual_seed(seed)
+    Xtr, Ytr = (_tensor(torch, a) for a in data["train"])
+    n_embd, n_hidden, vocab = 24, 128, 27
+    C = torch.randn((vocab, n_embd), generator=g)
+    weights, fan_in = [], 2 * n_embd
+    for _ in range(3):
+        weights.append(torch.randn((fan_in, n_hidden), generator=g) / fan_in**0.5)
+        fan_in = 2 * n_hidden
+    head_weight = torch.randn((n_hidden, vocab), generator=g) / n_hidden**0.5 * 0.1
+    head_bias = torch.zeros(vocab)
+    gains, shifts = [torch.ones(n_hidden) for _ in weights], [torch.zeros(n_hidden) for _ in weights]
+    running = [(torch.zeros(n_hidden), torch.ones(n_hidden)) for _ in weights]
+    parameters = [C, *weights, *gains, *shifts, head_weight, head_bias]
+    for p in parameters:
+        p.requires_grad = True
+
+    def forward(X, training: bool):
+        x = C[X]  # (B, 8, 24)
+        for W, gain, shift, (mean_running, var_running) in zip(weights, gains, shifts, running):
+            B, T, D = x.shape
+            x = x.reshape(B, T // 2, 2 * D)  # fuse two neighbours: (B, T/2, 2D)
+            if T == 2:
+                x = x.squeeze(1)  # the top of the tree: (B, 2D)
+            x = x @ W  # (B, T/2, H), or (B, H) at the top
+            if training:
+                axes = tuple(range(x.ndim - 1))
+                mean, var = x.mean(axes), x.var(axes)  # torch's var: Bessel's correction
+                with torch.no_grad():
+                    mean_running.lerp_(mean, 0.1)
+                    var_running.lerp_(var, 0.1)
+            else:
+                mean, var = mean_running, var_running
+            x = torch.tanh(gain * (x - mean) / torch.sqrt(var + 1e-5) + shift)
+        return x @ head_weight + head_bias  # (B, 27)
+
+    for step in range(steps):
+        ix = torch.randint(0, Xtr.shape[0], (32,), generator=g)
+        loss = functional.cross_entropy(forward(Xtr[ix], training=True), Ytr[ix])
+        _sgd_step(torch, loss, parameters, 0.1 if step < steps * 3 // 4 else 0.01)
+    with torch.no_grad():
+        return {
+            f"{part}_loss": functional.cross_entropy(forward(_tensor(torch, X), False), _tensor(torch, Y)).item()
+            for part, (X, Y) in data.items()
+        }
+
+
+TRAINERS = {"mlp": train_lecture2, "mlp-bn": train_lecture3, "wavenet": train_lecture5}
+BLOCK_SIZES = {"mlp": 3, "mlp-bn": 3, "wavenet": 8}
 
 
 def main(argv=None) -> int:
@@ -136,7 +195,7 @@ def main(argv=None) -> int:
     except DataError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    data = {part: build_dataset(split[part], 3) for part in ("train", "dev")}
+    data = {part: build_dataset(split[part], BLOCK_SIZES[args.model]) for part in ("train", "dev")}
     losses = []
     for seed in args.seeds:
         started = time.perf_counter()

@@ -169,11 +169,11 @@ def test_benchmark_runs_and_prints_the_ratio(torch, capsys):
 def test_reference_runs_of_the_lecture_mlps_train_and_report_losses(toy_names):
     torch = oracle("torch")
     from makemore.data import build_dataset, split_names
-    from makemore.reference import train_lecture2, train_lecture3
+    from makemore.reference import BLOCK_SIZES, TRAINERS
 
     split = split_names(toy_names)
-    data = {part: build_dataset(split[part], 3) for part in ("train", "dev")}
-    for trainer in (train_lecture2, train_lecture3):
+    for model, trainer in TRAINERS.items():
+        data = {part: build_dataset(split[part], BLOCK_SIZES[model]) for part in ("train", "dev")}
         first, again = trainer(torch, data, seed=1, steps=20), trainer(torch, data, seed=1, steps=20)
         assert set(first) == {"train_loss", "dev_loss"} and first == again  # seeded: the same numbers
         assert np.isfinite(first["dev_loss"]) and first["dev_loss"] > 0  # lecture 2 starts near 27 (N(0, 1) init)
