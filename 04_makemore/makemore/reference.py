@@ -12,7 +12,7 @@ of batch 32 at lr 0.1 then 0.01, init and minibatches drawn from one generator:
 - `mlp-bn` (lecture 3): W1 scaled by (5/3)/sqrt(30), W2 by 0.01, BatchNorm with the batch's
   unbiased std and no epsilon, running mean/std with momentum 0.001;
 - `wavenet` (lecture 5): context 8 fused two at a time, BatchNorm with torch's unbiased var,
-  lr 0.1 then 0.01 after 150,000 steps (about 5 minutes a seed on one core).
+  lr 0.1 then 0.01 after 150,000 steps (about 4 minutes a seed on one core).
 
 For each seed it prints the final train and dev loss (BatchNorm's running statistics, as
 the lecture evaluates), so our NumPy runs can be compared with the reference's own spread
