@@ -36,6 +36,8 @@ from .train import (
     read_npz,
     sample_names,
     save_checkpoint,
+    seed_spread,
+    seed_spread_line,
     train_model,
     with_overrides,
 )
@@ -188,14 +190,14 @@ def train_seed(name: str, split, recipe: Recipe, seed: int, periodic_dev: bool =
     watched = data if periodic_dev else {"train": data["train"]}  # without dev, no dev loss every eval_every steps
     result = train_model(model, watched, recipe, rng=seed + 1, description=f"{name} seed {seed}")
     metrics = {f"{k}_loss": evaluate(model, *data[k]) for k in ("train", "dev", "test")}
-    return model, data, result, metrics
+    return model, result, metrics
 
 
 def run_neural(name: str, split, args, out: Path) -> dict:
     recipe = recipe_from(name, args)
     if name == "mlp":
         lr_finder(split, args, out)
-    model, _data, result, metrics = train_seed(name, split, recipe, args.seed)
+    model, result, metrics = train_seed(name, split, recipe, args.seed)
     metrics |= {
         "parameters": count_parameters(model),
         "steps": recipe.max_steps,
@@ -223,15 +225,11 @@ def run_seeds(name: str, split, args) -> dict:
         *_, metrics = train_seed(name, split, recipe, seed, periodic_dev=False)
         runs[str(seed)] = metrics
         say(f"{name} seed {seed}: " + " | ".join(f"{k[:-5]} {v:.4f}" for k, v in metrics.items()))
-    summary = {}
-    for key in ("train_loss", "dev_loss", "test_loss"):
-        values = [metrics[key] for metrics in runs.values()]
-        spread = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0  # std over seeds
-        summary[key] = {"mean": float(np.mean(values)), "std": spread, "min": min(values), "max": max(values)}
-    dev, n = summary["dev_loss"], len(runs)
-    if n > 1:
-        say(f"{name} dev loss over {n} seeds: mean {dev['mean']:.4f} (std {dev['std']:.4f}, standard error "
-            f"{dev['std'] / np.sqrt(n):.4f}), min {dev['min']:.4f}, max {dev['max']:.4f}")  # fmt: skip
+    summary = {
+        key: seed_spread([metrics[key] for metrics in runs.values()]) for key in ("train_loss", "dev_loss", "test_loss")
+    }
+    if len(runs) > 1:
+        say(seed_spread_line(name, [metrics["dev_loss"] for metrics in runs.values()]))
     return {"model": name, "steps": recipe.max_steps, "runs": runs, "summary": summary}
 
 

@@ -34,6 +34,7 @@ import numpy as np
 from shared.data import DataError
 
 from .data import build_dataset, load_names, split_names
+from .train import seed_spread_line
 
 LECTURE_SEED = 2147483647  # torch.Generator().manual_seed(2147483647), as in every lecture
 
@@ -117,6 +118,20 @@ def train_lecture3(torch, data: dict, seed: int, steps: int = 200_000) -> dict:
     return {"train_loss": split_loss(*data["train"]), "dev_loss": split_loss(*data["dev"])}
 
 
+def lecture_batchnorm(torch, x, gain, shift, running_mean, running_var, training: bool, momentum=0.1, eps=1e-5):
+    """Lecture 3/5's BatchNorm1d in torch ops: statistics over every axis but the last, torch's
+    `var` (Bessel's correction) both to normalize and in the running variance."""
+    if training:
+        axes = tuple(range(x.ndim - 1))
+        mean, var = x.mean(axes), x.var(axes)
+        with torch.no_grad():
+            running_mean.lerp_(mean, momentum)
+            running_var.lerp_(var, momentum)
+    else:
+        mean, var = running_mean, running_var
+    return gain * (x - mean) / torch.sqrt(var + eps) + shift
+
+
 def train_lecture5(torch, data: dict, seed: int, steps: int = 200_000) -> dict:
     """Train lecture 5's WaveNet-style model in PyTorch from `seed`; final train/dev loss.
 
@@ -150,15 +165,7 @@ def train_lecture5(torch, data: dict, seed: int, steps: int = 200_000) -> dict:
             if T == 2:
                 x = x.squeeze(1)  # the top of the tree: (B, 2D)
             x = x @ W  # (B, T/2, H), or (B, H) at the top
-            if training:
-                axes = tuple(range(x.ndim - 1))
-                mean, var = x.mean(axes), x.var(axes)  # torch's var: Bessel's correction
-                with torch.no_grad():
-                    mean_running.lerp_(mean, 0.1)
-                    var_running.lerp_(var, 0.1)
-            else:
-                mean, var = mean_running, var_running
-            x = torch.tanh(gain * (x - mean) / torch.sqrt(var + 1e-5) + shift)
+            x = torch.tanh(lecture_batchnorm(torch, x, gain, shift, mean_running, var_running, training))
         return x @ head_weight + head_bias  # (B, 27)
 
     for step in range(steps):
@@ -205,9 +212,7 @@ def main(argv=None) -> int:
         losses_text = f"train {result['train_loss']:.4f} | dev {result['dev_loss']:.4f}"
         print(f"{args.model}, torch seed {seed}: {losses_text} ({seconds:.0f} s)", flush=True)
     if len(losses) > 1:
-        n, spread = len(losses), float(np.std(losses, ddof=1))
-        print(f"{args.model} dev loss over {n} seeds: mean {np.mean(losses):.4f} (std {spread:.4f}, standard error "
-              f"{spread / np.sqrt(n):.4f}), min {min(losses):.4f}, max {max(losses):.4f}")  # fmt: skip
+        print(seed_spread_line(args.model, losses))
     return 0
 
 

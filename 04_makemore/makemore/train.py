@@ -36,6 +36,8 @@ __all__ = [
     "read_npz",
     "sample_names",
     "save_checkpoint",
+    "seed_spread",
+    "seed_spread_line",
     "train_model",
     "with_overrides",
 ]
@@ -103,6 +105,21 @@ def evaluate(model, X: np.ndarray, Y: np.ndarray, chunk: int = 4096) -> float:
     finally:
         model.train(was_training)
     return total / max(count, 1)
+
+
+def seed_spread(values: list[float]) -> dict:
+    """Mean, std over runs (Bessel-corrected; 0 for a single run), min and max of per-seed losses."""
+    spread = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+    return {"mean": float(np.mean(values)), "std": spread, "min": min(values), "max": max(values)}
+
+
+def seed_spread_line(model: str, dev_losses: list[float]) -> str:
+    """The one-line summary `seeds` and `makemore.reference` print for several seeds' dev losses."""
+    dev, n = seed_spread(dev_losses), len(dev_losses)
+    return (
+        f"{model} dev loss over {n} seeds: mean {dev['mean']:.4f} (std {dev['std']:.4f}, standard error "
+        f"{dev['std'] / np.sqrt(n):.4f}), min {dev['min']:.4f}, max {dev['max']:.4f}"
+    )
 
 
 def train_model(
