@@ -64,11 +64,8 @@ def sweep(
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     split = holdout_split(data, holdout)
-    runs = [
-        replace(base, lr=lr, lr_final=None if decay == 1 else lr * decay, seed=seed)
-        for lr, decay, seed in itertools.product(lrs, decays, seeds)
-    ]
-    decay_of = [decay for _lr, decay, _seed in itertools.product(lrs, decays, seeds)]
+    grid = list(itertools.product(lrs, decays, seeds))
+    runs = [replace(base, lr=lr, lr_final=None if decay == 1 else lr * decay, seed=seed) for lr, decay, seed in grid]
     if jobs == 1:
         results = (_train_quietly(run, split) for run in runs)
     else:
@@ -76,12 +73,12 @@ def sweep(
         results = pool.map(_train_quietly, runs, itertools.repeat(split))
     rows = []
     try:
-        for run, decay, result in zip(runs, decay_of, results):  # in grid order, as each run finishes
+        for (lr, decay, seed), result in zip(grid, results):  # in grid order, as each run finishes
             final = result.history[-1]
             row = {
-                "lr": run.lr,
+                "lr": lr,
                 "decay": decay,
-                "seed": run.seed,
+                "seed": seed,
                 "val_error": final["test_error"],  # the validation digits, held out of training
                 "val_loss": final["test_loss"],
                 "train_error": final["train_error"],
@@ -89,7 +86,7 @@ def sweep(
             }
             rows.append(row)
             log(
-                f"lr {run.lr:g} decay {decay:g} seed {run.seed}: train error {100 * row['train_error']:.2f}%, "
+                f"lr {lr:g} decay {decay:g} seed {seed}: train error {100 * row['train_error']:.2f}%, "
                 f"validation error {100 * row['val_error']:.2f}% (loss {row['val_loss']:.4e}), {row['seconds']}s"
             )
     finally:
