@@ -6,15 +6,18 @@
     nox -s repro -- 03_lecun1989 ... python -m lecun1989 repro ... (README results table)
     nox -s parity                    tests marked `parity`, against the oracle libraries
     nox -s lint                      ruff check + ruff format --check
+    nox -s data                      where each data set was found (or downloads it), which tests skip
 
 A project folder is any `NN_name/` with a `pyproject.toml`; its import package is `name`.
-Each project session gets its own virtualenv holding only `shared` and that project.
+Each project session gets its own virtualenv holding only `shared` and that project; `demo`
+and `repro` share one virtualenv into which they install the project named.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 import nox
@@ -27,7 +30,7 @@ ROOT = Path(__file__).parent
 PROJECTS = sorted(
     path.name for path in ROOT.iterdir() if re.fullmatch(r"\d\d_\w+", path.name) and (path / "pyproject.toml").is_file()
 )
-nox.options.sessions = ["shared", *PROJECTS]
+nox.options.sessions = ["shared", *PROJECTS, "skips"]
 
 # Oracle libraries for `parity`, per project (only what that project's parity tests import).
 ORACLES = {
@@ -41,7 +44,8 @@ ORACLES = {
     "08_gpt2": ["torch", "transformers", "safetensors", "tiktoken"],
 }
 TORCH_VERSION = "2.13.0"
-ENV = {"MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
+SKIP_REPORT = ROOT / ".nox" / "_data_skips"  # each suite writes its count of data skips here
+ENV = {"MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1", "DNN_SKIP_REPORT": str(SKIP_REPORT)}
 
 
 def package_name(folder: str) -> str:
@@ -76,7 +80,8 @@ def install_torch(session: nox.Session) -> None:
 
 @nox.session
 def shared(session: nox.Session) -> None:
-    """The shared utilities package's tests."""
+    """The shared utilities package's tests (first in `nox`: it also clears the data-skip counts)."""
+    shutil.rmtree(SKIP_REPORT, ignore_errors=True)
     install(session)
     session.install("pytest")
     session.run("pytest", "shared/tests", *session.posargs, env=ENV)
@@ -95,6 +100,25 @@ def make_project_session(folder: str) -> None:
 
 for _folder in PROJECTS:
     make_project_session(_folder)
+
+
+@nox.session(python=False)
+def skips(session: nox.Session) -> None:
+    """One line: how many tests the suites just run skipped for missing data (run last by `nox`)."""
+    counts = {path.stem: int(path.read_text() or 0) for path in sorted(SKIP_REPORT.glob("*.txt"))}
+    total = sum(counts.values())
+    where = ", ".join(f"{name} {count}" for name, count in counts.items() if count)
+    if total:
+        session.log(f"{total} tests skipped for missing data ({where}); `nox -s data` says which files")
+    else:
+        session.log("0 tests skipped for missing data")
+
+
+@nox.session
+def data(session: nox.Session) -> None:
+    """Where each data set was found, or download it with its checksum; which tests skip without it."""
+    install(session)
+    session.run("python", "-m", "shared.data", *session.posargs, env=ENV)
 
 
 @nox.session

@@ -354,3 +354,57 @@ def load_mnist(dataset: str = "mnist", split: str = "train") -> tuple[np.ndarray
     if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
         raise DataError(f"{dataset} {split}: images {images.shape} and labels {labels.shape} disagree")
     return images, labels
+
+
+# --------------------------------------------------------------------------- the data report
+
+# Which project folders read each data set (by registry prefix); their data tests skip without it.
+USED_BY = {
+    "mnist/": ("02_mlp", "03_lecun1989", "05_adam"),
+    "fashion-mnist/": ("02_mlp",),
+    "names.txt": ("04_makemore",),
+    "tinyshakespeare.txt": ("06_bpe", "08_gpt2"),
+    "taylorswift.txt": ("06_bpe",),
+    "gpt2/": ("06_bpe", "08_gpt2"),
+    "gpt4/": ("06_bpe",),
+    "multi30k/": ("07_transformer",),
+}
+
+
+def used_by(name: str) -> tuple[str, ...]:
+    """The project folders that read the registered file `name`."""
+    return next((folders for prefix, folders in USED_BY.items() if name.startswith(prefix)), ())
+
+
+def report(download: bool = True, out=sys.stdout) -> int:
+    """Print, for every registered file, where it was found (or download it); return how many are missing."""
+    missing = 0
+    for name in sorted(REGISTRY):
+        try:
+            where = str(fetch(name, download=download))
+        except DataError as error:
+            missing += 1
+            reason = str(error).splitlines()[0]
+            where = f"MISSING ({reason[:120]}); tests that skip: {', '.join(used_by(name)) or '-'}"
+        print(f"{name:38s} {where}", file=out)
+    print(
+        f"{len(REGISTRY) - missing} of {len(REGISTRY)} data files found"
+        + ("" if not missing else "; set DNN_DATA_DIR to a folder holding the missing ones (see the top README)"),
+        file=out,
+    )
+    return missing
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m shared.data [--no-download]`: the data report (`nox -s data`)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m shared.data", description=report.__doc__)
+    parser.add_argument("--no-download", action="store_true", help="only look on disk")
+    args = parser.parse_args(argv)
+    report(download=not args.no_download)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

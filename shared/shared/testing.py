@@ -1,4 +1,4 @@
-"""Test helpers: importing oracle libraries for `parity` tests.
+"""Test helpers: oracle libraries for `parity` tests, and data files that may be absent.
 
 `parity` tests compare our code with a reference implementation (PyTorch, tiktoken,
 transformers, subword-nmt, sacrebleu). In a project's plain test suite the oracle may
@@ -12,7 +12,7 @@ import importlib
 import os
 from types import ModuleType
 
-__all__ = ["oracle"]
+__all__ = ["data_or_skip", "oracle"]
 
 
 def oracle(module: str) -> ModuleType:
@@ -22,3 +22,18 @@ def oracle(module: str) -> ModuleType:
     import pytest
 
     return pytest.importorskip(module, reason=f"oracle '{module}' not installed (nox -s parity installs it)")
+
+
+def data_or_skip(name: str):
+    """Local path of a registered data file, or skip the calling test (never downloads in tests).
+
+    The skip reason says 'data file', which the plugin in `shared.pytest_plugin` counts.
+    """
+    import pytest
+
+    from .data import DataError, fetch
+
+    try:
+        return fetch(name, download=False)
+    except DataError as error:
+        pytest.skip(f"data file {name} not available: {str(error).splitlines()[0]}")
