@@ -67,7 +67,7 @@ def _header(member, name: str, path: Path) -> tuple[tuple[int, ...], np.dtype]:
     try:
         version = np.lib.format.read_magic(member)
         if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(member)
+            shape, _fortran, dtype = np.lib.format.read_array_header_1_0(member)
         else:
             shape, _fortran, dtype = np.lib.format.read_array_header_2_0(member)
     except (ValueError, OSError, EOFError, SyntaxError) as error:
