@@ -6,6 +6,7 @@
     nox -s repro -- 03_lecun1989 ... python -m lecun1989 repro ... (README results table)
     nox -s parity                    tests marked `parity`, against the oracle libraries
     nox -s lint                      ruff check + ruff format --check
+    nox -s exercises -- make NN_name  a copy with the folder's exercises blanked (also: check DIR, verify)
     nox -s data                      where each data set was found (or downloads it), which tests skip
 
 A project folder is any `NN_name/` with a `pyproject.toml`; its import package is `name`.
@@ -119,6 +120,19 @@ def data(session: nox.Session) -> None:
     """Where each data set was found, or download it with its checksum; which tests skip without it."""
     install(session)
     session.run("python", "-m", "shared.data", *session.posargs, env=ENV)
+
+
+@nox.session
+def exercises(session: nox.Session) -> None:
+    """Exercises: nox -s exercises -- make NN_name | check [DIR] | verify [NN_name ...] (see shared/exercises.py)."""
+    args = list(session.posargs) or ["verify"]
+    if args[0] in PROJECTS:  # `nox -s exercises -- 01_micrograd` means make
+        args = ["make", *args]
+    named = [arg.rstrip("/") for arg in args[1:] if arg.rstrip("/") in PROJECTS]
+    folders = named or [folder for folder in PROJECTS if (ROOT / folder / "exercises.json").is_file()]
+    install(session, *folders)
+    session.install("pytest")
+    session.run("python", "-m", "shared.exercises", *args, env=ENV)
 
 
 @nox.session

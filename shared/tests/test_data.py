@@ -131,3 +131,22 @@ def test_real_mnist_has_the_canonical_shapes_and_label_counts():
     assert labels.shape == (10000,) and labels.dtype == np.uint8
     assert np.bincount(labels).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     assert labels[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+
+
+def test_report_names_each_file_and_counts_the_missing(monkeypatch, tmp_path):
+    import io
+
+    from shared import data
+
+    monkeypatch.setenv("DNN_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(data, "REGISTRY", {})
+    (tmp_path / "here.txt").write_text("hi")
+    import hashlib
+
+    data.register("here.txt", "https://example.invalid/here.txt", hashlib.sha256(b"hi").hexdigest())
+    data.register("names.txt", "https://example.invalid/names.txt", "0" * 64)
+    out = io.StringIO()
+    assert data.report(download=False, out=out) == 1
+    text = out.getvalue()
+    assert "here.txt" in text and "MISSING" in text and "04_makemore" in text and "1 of 2 data files found" in text
