@@ -1,37 +1,40 @@
-"""Command line: python -m lecun1989 {prepro,train,repro} ...
+"""python -m lecun1989 <command> [options]: the 1989 zip code ConvNet, from scratch in NumPy.
 
-python -m lecun1989 prepro                 build the 7291/2007 16x16 data set (cached)
-python -m lecun1989 [train]                the 1989 network, 23 passes of SGD (about 35 s)
-python -m lecun1989 train --modern         karpathy's modern.py changes, 120 passes
-python -m lecun1989 train --modern --no-shift --dropout 0   switch single changes off
-python -m lecun1989 repro [--only NAME]    rerun the README results table, write results.json
-                                           (NAME: faithful (default), plain_tanh, modern, all)
-python -m lecun1989 sweep                  choose the 1989 learning rate on held-out training
-                                           digits (never the test set); writes results.json
+commands:
+  prepro    build the 7291/2007 16x16 digit set from MNIST (cached; --force rebuilds)
+  train     the 1989 network, 23 passes of batch-size-1 SGD (about 35 s); the default command
+            (--modern: karpathy's modern.py changes, 120 passes; --no-shift, --dropout 0 ... switch one off)
+  repro     rerun the README results tables and write results.json (--only faithful|plain_tanh|modern)
+  sweep     choose the 1989 learning rate on held-out training digits (never the test set)
+  bench     our batch-size-1 training loop next to the same loop in PyTorch
 """
 
 from __future__ import annotations
 
-import os
+import argparse
+import functools
+import shutil
+import sys
+import time
+from pathlib import Path
 
-# Batch size 1 means tiny matrices, where BLAS threads cost more than they give: one thread,
-# unless the caller says otherwise. Must happen before NumPy is imported.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+from shared.cli import (
+    App,
+    CLIError,
+    bounded_int,
+    header,
+    positive_float,
+    positive_int,
+    prepare_out,
+    probability,
+    wrote,
+)
+from shared.results import write_results
 
-import argparse  # noqa: E402
-import functools  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from shared.data import DataError  # noqa: E402
-from shared.results import output_dir, write_results  # noqa: E402
-
-from .data import N_TEST, N_TRAIN, DataFormatError, default_path, ensure_prepro, prepro, save_npz  # noqa: E402
-from .model import Config, Net  # noqa: E402
-from .optim import OPTIMIZERS  # noqa: E402
-from .train import FAITHFUL, MODERN, RunConfig, run_record, summary, train, with_overrides  # noqa: E402
+from .data import N_TEST, N_TRAIN, default_path, ensure_prepro, load_prepro, prepro, save_npz
+from .model import Config, Net
+from .optim import OPTIMIZERS
+from .train import FAITHFUL, MODERN, RunConfig, run_record, summary, train, with_overrides
 
 # the README's rows: the paper's network, the same with the repro's plain tanh, the modern variant
 CONFIGURATIONS = {
@@ -39,106 +42,28 @@ CONFIGURATIONS = {
     "plain_tanh": RunConfig(model=Config(tanh="plain")),  # the repro's run: plain tanh, constant lr 0.03
     "modern": MODERN,
 }
+SEED = 1337  # the repro's seed: initialisation, shifts and dropout (and the MNIST sample)
+MAX_PASSES = 10_000  # a pass is a few seconds: more would be a typo, not a plan
+ASSETS = Path(__file__).resolve().parent.parent / "assets"  # the README's figures
+FIGURES = ("h1_kernels.png", "error_per_pass.png", "misclassified_test.png")
 
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
-
-
-def probability(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
-    return value
+app = App("lecun1989", "03_lecun1989", __doc__, default="train")
 
 
 def add_data_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-seed", type=int, default=1337, help="seed of the MNIST sample (default 1337)")
-    parser.add_argument("--data", type=Path, default=None, help="prepro .npz to use (default: the cache)")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m lecun1989", description="LeCun et al. 1989 zip code ConvNet, from scratch in NumPy."
+    parser.add_argument(
+        "--data-seed", type=bounded_int(0, 2**32 - 1), default=SEED, help=f"seed of the MNIST sample ({SEED})"
     )
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    p = commands.add_parser("prepro", help=f"build the {N_TRAIN}/{N_TEST} 16x16 digit set from MNIST")
-    add_data_args(p)
-    p.add_argument("--force", action="store_true", help="rebuild even if the file exists")
-
-    t = commands.add_parser("train", help="train the network, print the repro's eval lines each pass")
-    add_data_args(t)
-    t.add_argument("--modern", action="store_true", help="start from karpathy's modern.py settings")
-    t.add_argument("--passes", type=positive_int, help="passes over the training set (23; modern 120)")
-    t.add_argument("--lr", type=positive_float, help="first learning rate (SGD 0.05; modern AdamW 1e-3)")
-    t.add_argument("--lr-final", type=positive_float,
-                   help="decay linearly to this rate (SGD 0.0015; modern 1e-4); equal to --lr: constant")  # fmt: skip
-    t.add_argument("--seed", type=int, default=1337, help="seed of initialisation, shifts and dropout")
-    t.add_argument("--out", type=Path, help="output folder (default runs/faithful or runs/modern)")
-    t.add_argument("--optimizer", choices=OPTIMIZERS,
-                   help="sgd (default), sdlm (the paper's diagonal Levenberg-Marquardt) or adamw (modern)")  # fmt: skip
-    t.add_argument("--activation", choices=("tanh", "relu"), help="hidden units: scaled tanh (1989) or relu")
-    t.add_argument("--output", choices=("tanh", "linear"), help="tanh + MSE (1989) or linear + softmax CE")
-    t.add_argument("--tanh", choices=("scaled", "plain"), help="scaled 1.7159 tanh(2x/3) (paper) or tanh (repro)")
-    t.add_argument("--dropout", type=probability, help="dropout before H3 (1989: 0; modern 0.25)")
-    t.add_argument("--shift", action=argparse.BooleanOptionalAction, help="+-1 pixel shift augmentation")
-    t.add_argument("--no-plots", action="store_true", help="skip the PNGs")
-
-    s = commands.add_parser("sweep", help="choose the SGD learning rate on held-out training digits")
-    add_data_args(s)
-    s.add_argument("--lrs", type=positive_float, nargs="+", default=[0.01, 0.02, 0.03, 0.05, 0.07, 0.1])
-    s.add_argument("--decays", type=positive_float, nargs="+", default=[1.0, 0.1, 0.03, 0.01],
-                   help="final rate as a fraction of the first (1: constant; 0.1: linear decay to lr/10)")  # fmt: skip
-    s.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3], help="initialisation seeds per setting")
-    s.add_argument("--holdout", type=positive_int, default=1000, help="last training digits kept for validation")
-    s.add_argument("--passes", type=positive_int, default=23, help="passes over the training part (23)")
-    s.add_argument("--tanh", choices=("scaled", "plain"), help="scaled 1.7159 tanh(2x/3) (paper) or tanh (repro)")
-    s.add_argument("--optimizer", choices=("sgd", "sdlm"), default="sgd", help="sgd or sdlm (the paper's)")
-    s.add_argument("--jobs", type=positive_int, default=1, help="runs trained at once, one process each (1)")
-    s.add_argument("--out", type=Path, help="output folder (default runs/sweep)")
-
-    r = commands.add_parser("repro", help="rerun the README results table and write results.json")
-    add_data_args(r)
-    r.add_argument("--only", choices=(*CONFIGURATIONS, "all"), default="faithful", help="which run (default faithful)")
-    r.add_argument("--out", type=Path, help="output folder (default runs/repro_<only>)")
-    r.add_argument("--seed", type=int, default=1337, help="seed of initialisation, shifts and dropout")
-    return parser
+    parser.add_argument("--data", type=Path, default=None, help="prepro .npz to use (default: the cache)")
 
 
 def load_data(args) -> dict:
     if args.data is not None:
-        from .data import load_prepro
-
         return load_prepro(args.data)
     return ensure_prepro(args.data_seed)
 
 
-def cmd_prepro(args) -> None:
-    path = args.data or default_path(args.data_seed)
-    if path.is_file() and not args.force:
-        print(f"prepro: {path} exists (use --force to rebuild)")
-    else:
-        save_npz(path, prepro(args.data_seed))
-        print(f"prepro: wrote {path}")
-    data = ensure_prepro(args.data_seed, path)
-    for split in ("train", "test"):
-        x = data[f"x_{split}"]
-        counts = " ".join(str(c) for c in (data[f"label_{split}"][:, None] == range(10)).sum(0))
-        print(f"{split}: x {x.shape} in [{x.min():.2f}, {x.max():.2f}], per class: {counts}")
-
-
-def describe(run) -> None:
+def describe(run: RunConfig) -> None:
     stats = Net(run.model).stats()
     print("model stats:")
     for layer, counts in stats.items():
@@ -147,6 +72,43 @@ def describe(run) -> None:
             f"parameters {counts['parameters']:5d}"
         )
     print(f"settings: {run_record(run)}")
+
+
+# --------------------------------------------------------------------------- prepro
+
+
+def cmd_prepro(args) -> None:
+    """Write the sample for seed --seed to --data, --out/<name>, or the cache; --force rebuilds it."""
+    if args.data is not None and args.out is not None:
+        raise CLIError("give --data FILE or --out DIR for the prepro file, not both")
+    if args.data is not None:
+        path = args.data
+    elif args.out is not None:
+        path = prepare_out(args) / default_path(args.seed).name
+    else:
+        path = default_path(args.seed)
+    if path.exists() and not path.is_file():
+        raise CLIError(f"{path} is not a file")
+    header(args, file=path)
+    if path.is_file() and not args.force:
+        print(f"prepro: {path} exists (use --force to rebuild)")
+    else:
+        save_npz(path, prepro(args.seed))
+        wrote(path)
+    data = load_prepro(path)
+    for split in ("train", "test"):
+        x = data[f"x_{split}"]
+        counts = " ".join(str(c) for c in (data[f"label_{split}"][:, None] == range(10)).sum(0))
+        print(f"{split}: x {x.shape} in [{x.min():.2f}, {x.max():.2f}], per class: {counts}")
+
+
+prepro_parser = app.command(
+    "prepro", cmd_prepro, help=f"build the {N_TRAIN}/{N_TEST} 16x16 digit set from MNIST (cached)", seed=SEED
+)
+prepro_parser.add_argument("--data", type=Path, default=None, help="write the prepro .npz here (default: the cache)")
+
+
+# --------------------------------------------------------------------------- train
 
 
 def cmd_train(args) -> None:
@@ -164,18 +126,44 @@ def cmd_train(args) -> None:
         dropout=args.dropout,
         shift=args.shift,
     )
+    out = prepare_out(args)  # before the data and the training: a refusal costs nothing
     data = load_data(args)
-    out = output_dir(args.out, "modern" if args.modern else "faithful")
+    header(args, out=out)
     describe(run)
     result = train(run, data, out, plots=not args.no_plots)
-    print(f"done in {result.seconds:.1f}s; checkpoint, results.json and plots in {out}")
+    print(f"done in {result.seconds:.1f}s")
+    wrote(*sorted(str(path) for path in out.iterdir()))
+
+
+train_parser = app.command(
+    "train", cmd_train, help="train the network; print the repro's eval lines after each pass", seed=SEED
+)
+add_data_args(train_parser)
+t = train_parser
+t.add_argument("--modern", action="store_true", help="start from karpathy's modern.py settings")
+t.add_argument("--passes", type=bounded_int(1, MAX_PASSES), help="passes over the training set (23; modern 120)")
+t.add_argument("--lr", type=positive_float, help="first learning rate (SGD 0.05; modern AdamW 1e-3)")
+t.add_argument("--lr-final", type=positive_float,
+               help="decay linearly to this rate (SGD 0.0015; modern 1e-4); equal to --lr: constant")  # fmt: skip
+t.add_argument("--optimizer", choices=OPTIMIZERS,
+               help="sgd (default), sdlm (the paper's diagonal Levenberg-Marquardt) or adamw (modern)")  # fmt: skip
+t.add_argument("--activation", choices=("tanh", "relu"), help="hidden units: scaled tanh (1989) or relu")
+t.add_argument("--output", choices=("tanh", "linear"), help="tanh + MSE (1989) or linear + softmax CE")
+t.add_argument("--tanh", choices=("scaled", "plain"), help="scaled 1.7159 tanh(2x/3) (paper) or tanh (repro)")
+t.add_argument("--dropout", type=probability, help="dropout before H3 (1989: 0; modern 0.25)")
+t.add_argument("--shift", action=argparse.BooleanOptionalAction, help="+-1 pixel shift augmentation")
+t.add_argument("--no-plots", action="store_true", help="skip the PNGs")
+
+
+# --------------------------------------------------------------------------- repro
 
 
 def cmd_repro(args) -> None:
     started = time.perf_counter()
+    names = [name for name in CONFIGURATIONS if name in (args.only or CONFIGURATIONS)]  # table order
+    out = prepare_out(args)
     data = load_data(args)
-    names = list(CONFIGURATIONS) if args.only == "all" else [args.only]
-    out = output_dir(args.out, f"repro_{args.only}")
+    header(args, rows=",".join(names), out=out)
     metrics = {}
     for name in names:
         run = with_overrides(CONFIGURATIONS[name], seed=args.seed)
@@ -185,19 +173,44 @@ def cmd_repro(args) -> None:
         metrics[name] = {**summary(result), "seconds": round(result.seconds, 1)}
         print(f"{name}: done in {result.seconds:.1f}s")
     path = write_results(out, metrics, time.perf_counter() - started, args.seed)
-    print(f"wrote {path}")
+    wrote(path, *(out / name for name in names))
+    if args.assets:
+        copied = []
+        ASSETS.mkdir(exist_ok=True)
+        for name in names:
+            for figure in FIGURES:
+                if (out / name / figure).is_file():
+                    copied.append(shutil.copyfile(out / name / figure, ASSETS / f"{name}_{figure}"))
+        wrote(*copied)
+
+
+repro_parser = app.command(
+    "repro",
+    cmd_repro,
+    help="rerun the README results tables (every row unless --only) and write results.json",
+    only=list(CONFIGURATIONS),
+    seed=SEED,
+)
+add_data_args(repro_parser)
+repro_parser.add_argument("--assets", action="store_true", help=f"copy the rows' PNGs to {ASSETS} (the README's)")
+
+
+# --------------------------------------------------------------------------- sweep
 
 
 def cmd_sweep(args) -> None:
     from .sweep import choose, sweep
 
     started = time.perf_counter()
+    seeds = args.seeds or [1, 2, 3]
+    out = prepare_out(args)
     data = load_data(args)
+    header(args, seeds=" ".join(map(str, seeds)), jobs=args.jobs, out=out)
     base = with_overrides(FAITHFUL, passes=args.passes, tanh=args.tanh, optimizer=args.optimizer)
     held = args.holdout
     print(f"sweep: training on the first {len(data['x_train']) - held} training digits, validating on the last {held}")
     log = functools.partial(print, flush=True)
-    rows = sweep(base, data, args.lrs, args.decays, args.seeds, args.holdout, log=log, jobs=args.jobs)
+    rows = sweep(base, data, args.lrs, args.decays, seeds, args.holdout, log=log, jobs=args.jobs)
     chosen = choose(rows)
     print("mean over seeds (validation error, loss; train error):")
     for m in sorted(chosen["settings"], key=lambda m: (m["val_error"], m["val_loss"])):
@@ -207,23 +220,48 @@ def cmd_sweep(args) -> None:
     final = "" if best["decay"] == 1 else f" --lr-final {best['lr'] * best['decay']:g}"
     command = f"python -m lecun1989 train --optimizer {args.optimizer} --lr {best['lr']:g}{final}"
     print(f"chosen: lr {best['lr']:g} decay {best['decay']:g}: {command}")
-    out = output_dir(args.out, "sweep")
-    write_results(out, {"chosen": best, "settings": chosen["settings"], "runs": rows}, time.perf_counter() - started,
-                  args.seeds[0])  # fmt: skip
-    print(f"wrote {out / 'results.json'}")
+    metrics = {"chosen": best, "settings": chosen["settings"], "runs": rows}
+    wrote(write_results(out, metrics, time.perf_counter() - started, seeds[0]))
+
+
+sweep_parser = app.command(
+    "sweep", cmd_sweep, help="choose the SGD learning rate on held-out training digits", seeds=True
+)
+add_data_args(sweep_parser)
+s = sweep_parser
+s.add_argument("--lrs", type=positive_float, nargs="+", default=[0.01, 0.02, 0.03, 0.05, 0.07, 0.1])
+s.add_argument("--decays", type=positive_float, nargs="+", default=[1.0, 0.1, 0.03, 0.01],
+               help="final rate as a fraction of the first (1: constant; 0.1: linear decay to lr/10)")  # fmt: skip
+s.add_argument("--holdout", type=positive_int, default=1000, help="last training digits kept for validation")
+s.add_argument("--passes", type=bounded_int(1, MAX_PASSES), default=23, help="passes over the training part (23)")
+s.add_argument("--tanh", choices=("scaled", "plain"), help="scaled 1.7159 tanh(2x/3) (paper) or tanh (repro)")
+s.add_argument("--optimizer", choices=("sgd", "sdlm"), default="sgd", help="sgd or sdlm (the paper's)")
+s.add_argument("--jobs", type=bounded_int(1, 64), default=1, help="runs trained at once, one process each (1)")
+
+
+# --------------------------------------------------------------------------- bench
+
+
+def cmd_bench(args) -> int:
+    from .bench import run_bench
+
+    return run_bench(args)
+
+
+bench_parser = app.command(
+    "bench", cmd_bench, help="time our training loop next to the same loop in PyTorch", seed=SEED
+)
+bench_parser.add_argument(
+    "--examples", type=bounded_int(1, N_TRAIN), default=2000, help="examples per timed loop (default 2000)"
+)
+bench_parser.add_argument(
+    "--repeats", type=bounded_int(1, 100), default=3, help="timed loops per side, best kept (default 3)"
+)
+bench_parser.add_argument("--lr", type=positive_float, default=0.03, help="SGD rate of both loops (0.03)")
 
 
 def main(argv=None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
-        argv.insert(0, "train")  # `python -m lecun1989 [--passes 5 ...]` is the main job: train
-    args = build_parser().parse_args(argv)
-    try:
-        {"prepro": cmd_prepro, "train": cmd_train, "repro": cmd_repro, "sweep": cmd_sweep}[args.command](args)
-    except (DataError, DataFormatError, ValueError, FloatingPointError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return 0
+    return app.main(argv)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,11 @@ from shared.seeding import make_rng
 from .model import NO_SHIFT, SHIFTS, Config, Net, make_canvas, save_checkpoint
 from .optim import OPTIMIZERS, make_optimizer
 
-__all__ = ["FAITHFUL", "MODERN", "RunConfig", "TrainResult", "evaluate", "format_eval", "train"]
+__all__ = ["FAITHFUL", "MODERN", "DivergedError", "RunConfig", "TrainResult", "evaluate", "format_eval", "train"]
+
+
+class DivergedError(FloatingPointError, ValueError):
+    """The loss became NaN or infinite: training stops at once and nothing is saved (an `error:` line)."""
 
 
 @dataclass(frozen=True)
@@ -159,8 +163,15 @@ def train(
         for i in range(n):
             total += step_fn(canvas[i], targets[i], labels[i], shifts[i], None if masks is None else masks[i])
             update()
-            if bar is not None and i % 512 == 511:
-                bar.update(i + 1, loss=total / (i + 1))
+            if i % 512 == 511:
+                if not np.isfinite(total):  # stop at once: the rest of the pass would only spread the NaN
+                    if bar is not None:
+                        bar.close()
+                    raise DivergedError(
+                        f"training diverged in pass {pass_index + 1} at example {i + 1} (loss {total}); lower --lr"
+                    )
+                if bar is not None:
+                    bar.update(i + 1, loss=total / (i + 1))
         if bar is not None:
             bar.update(n, loss=total / n)
             bar.close()
@@ -177,7 +188,7 @@ def train(
             record[f"{split}_misses"] = final[split]["misses"]
         if not np.isfinite(record["train_loss"]):
             loss = record["train_loss"]
-            raise FloatingPointError(f"training diverged in pass {pass_index + 1} (loss {loss}); lower --lr")
+            raise DivergedError(f"training diverged in pass {pass_index + 1} (loss {loss}); lower --lr")
         history.append(record)
     seconds = time.perf_counter() - started
     result = TrainResult(net, history, seconds, final)

@@ -1,9 +1,5 @@
-import json
-
 import numpy as np
 import pytest
-from lecun1989.__main__ import main
-from lecun1989.data import save_npz
 from lecun1989.sweep import choose, holdout_split, sweep
 from lecun1989.train import FAITHFUL, with_overrides
 
@@ -53,12 +49,3 @@ def test_sweep_in_worker_processes_gives_the_same_rows(toy_data):
     assert [{k: v for k, v in row.items() if k != "seconds"} for row in parallel] == expected
     with pytest.raises(ValueError, match="jobs"):
         sweep(base, toy_data, *grid, holdout=100, jobs=0)
-
-
-def test_sweep_command_writes_the_chosen_setting(toy_data, tmp_path, capsys):
-    path = save_npz(tmp_path / "toy.npz", toy_data)
-    args = ["sweep", "--data", str(path), "--lrs", "0.01", "0.03", "--decays", "1", "--seeds", "0"]
-    assert main([*args, "--holdout", "100", "--passes", "1", "--out", str(tmp_path / "sweep")]) == 0
-    assert "chosen: lr" in capsys.readouterr().out
-    results = json.loads((tmp_path / "sweep" / "results.json").read_text())
-    assert results["chosen"]["lr"] in (0.01, 0.03) and len(results["runs"]) == 2
