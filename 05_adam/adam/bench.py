@@ -1,26 +1,27 @@
-"""python -m adam.bench: time of one optimizer step over 10M float32 parameters, ours next to torch.optim.
+"""python -m adam bench: time of one optimizer step over 10M float32 parameters, ours next to torch.optim.
 
-The parameters are 100 tensors of 100,000 float32 values each (the issue's setting); gradients are fixed
-random arrays, so only the update itself is timed. For each optimizer (SGD with momentum, Adam, AdamW) the
-two implementations are timed in alternation, `--repeats` times each after two warm-up steps, and the
-median of each is reported with the ratio ours / torch. PyTorch runs its `foreach` implementation (one
-multi-tensor kernel per operation) with its default thread count; ours is plain single-threaded NumPy.
+The parameters are 100 tensors of 100,000 float32 values each; gradients are fixed random arrays, so only
+the update itself is timed. For each optimizer (SGD with momentum, Adam, AdamW) the two implementations
+are timed in alternation (`shared.timing.best_times`), `--repeats` times each after a warm-up step, and
+the best of each is reported with the ratio ours / torch. PyTorch runs its `foreach` implementation (one
+multi-tensor kernel per operation) with `--threads` threads, the same number as NumPy's BLAS (default 1).
 Also printed: the peak memory a step of ours allocates (tracemalloc), which should be small next to the
 40 MB of parameters, since every update is written into preallocated buffers.
 
-PyTorch is imported only here, inside `main`; without it, only our timings are printed.
+The sizes are checked against the memory this machine has before anything is allocated. PyTorch is
+imported only here, inside `run_bench`; without it, only our timings are printed.
+`python -m adam.bench` is kept as another name for `python -m adam bench`.
 """
 
 from __future__ import annotations
 
-import argparse
-import statistics
-import time
 import tracemalloc
 
 import numpy as np
 
+from shared.checks import check_memory
 from shared.seeding import make_rng
+from shared.timing import best_times
 
 from .nn import Parameter
 from .optim import OPTIMIZERS
@@ -30,27 +31,14 @@ CASES = {
     "Adam": ("Adam", {"lr": 1e-3}),
     "AdamW": ("AdamW", {"lr": 1e-3, "weight_decay": 0.01}),
 }
+# float32 copies of the parameters one case holds at once: data, gradients, our parameters and two
+# moment buffers, torch's parameters and two moment buffers, and room for torch's foreach temporaries.
+COPIES = 10
 
 
-def _median_time(step, repeats: int) -> list[float]:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return times
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m adam.bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--tensors", type=int, default=100)
-    parser.add_argument("--size", type=int, default=100_000, help="elements per tensor")
-    parser.add_argument("--repeats", type=int, default=15)
-    parser.add_argument("--only", action="append", choices=sorted(CASES))
-    parser.add_argument("--torch-threads", type=int, default=None, help="torch.set_num_threads (default: its own)")
-    args = parser.parse_args(argv)
-    if args.tensors < 1 or args.size < 1 or args.repeats < 1:
-        parser.error("--tensors, --size and --repeats must be positive")
+def run_bench(tensors: int, size: int, repeats: int, only=None, threads: int = 1) -> None:
+    total = tensors * size
+    check_memory(COPIES * 4 * total, f"bench with {tensors} tensors of {size} float32 values")
     try:
         import torch
     except ImportError:
@@ -58,17 +46,15 @@ def main(argv: list[str] | None = None) -> None:
         print("PyTorch is not installed: timing ours only (pip install torch to compare)")
 
     rng = make_rng(0)
-    data = [rng.standard_normal(args.size, dtype=np.float32) for _ in range(args.tensors)]
-    grads = [rng.standard_normal(args.size, dtype=np.float32) * 0.01 for _ in range(args.tensors)]
-    total = args.tensors * args.size
-    print(f"one step over {total / 1e6:g}M float32 parameters in {args.tensors} tensors; median of {args.repeats}")
+    data = [rng.standard_normal(size, dtype=np.float32) for _ in range(tensors)]
+    grads = [rng.standard_normal(size, dtype=np.float32) * 0.01 for _ in range(tensors)]
+    print(f"one step over {total / 1e6:g}M float32 parameters in {tensors} tensors; best of {repeats}")
     if torch is not None:
-        if args.torch_threads:
-            torch.set_num_threads(args.torch_threads)
-        threads = torch.get_num_threads()
-        print(f"torch {torch.__version__}, foreach=True, {threads} threads; ours: NumPy {np.__version__}, 1 thread")
+        torch.set_num_threads(threads)
+        print(f"torch {torch.__version__}, foreach=True, {torch.get_num_threads()} threads; ours: NumPy "
+              f"{np.__version__}, {threads} BLAS threads (the update itself is single-threaded NumPy)")  # fmt: skip
     print(f"{'optimizer':14s} {'ours ms':>9s} {'torch ms':>9s} {'ratio':>7s} {'ours step allocates':>21s}")
-    for label in args.only or CASES:
+    for label in only or CASES:
         name, hyper = CASES[label]
         params = [Parameter(d.copy()) for d in data]
         for param, grad in zip(params, grads):
@@ -80,25 +66,28 @@ def main(argv: list[str] | None = None) -> None:
         ours.step()
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
+        theirs = None
         if torch is not None:
-            tensors = [torch.tensor(d) for d in data]
-            for tensor, grad in zip(tensors, grads):
-                tensor.grad = torch.from_numpy(grad)
-            theirs = getattr(torch.optim, name)(tensors, foreach=True, **hyper)
-            for _ in range(2):
-                theirs.step()
-        ours_times, torch_times = [], []
-        for _ in range(args.repeats):  # alternate, so load from other jobs hits both alike
-            ours_times += _median_time(ours.step, 1)
-            if torch is not None:
-                torch_times += _median_time(theirs.step, 1)
-        ours_ms = 1e3 * statistics.median(ours_times)
-        if torch is not None:
-            torch_ms = 1e3 * statistics.median(torch_times)
-            print(f"{label:14s} {ours_ms:9.1f} {torch_ms:9.1f} {ours_ms / torch_ms:6.2f}x {peak / 1e6:17.2f} MB")
+            weights = [torch.tensor(d) for d in data]
+            for weight, grad in zip(weights, grads):
+                weight.grad = torch.from_numpy(grad)
+            theirs = getattr(torch.optim, name)(weights, foreach=True, **hyper).step
+            theirs()
+        ours_s, torch_s = best_times(ours.step, theirs, repeats)  # alternating: load hits both alike
+        if theirs is not None:
+            row = f"{1e3 * torch_s:9.1f} {ours_s / torch_s:6.2f}x"
         else:
-            print(f"{label:14s} {ours_ms:9.1f} {'-':>9s} {'-':>7s} {peak / 1e6:17.2f} MB")
+            row = f"{'-':>9s} {'-':>7s}"
+        print(f"{label:14s} {1e3 * ours_s:9.1f} {row} {peak / 1e6:17.2f} MB")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .__main__ import main as adam_main
+
+    return adam_main(["bench", *(argv or [])])
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    sys.exit(main(sys.argv[1:]))

@@ -28,6 +28,7 @@ __all__ = [
     "FIG1_METHODS",
     "FIG2_METHODS",
     "SWEEP_GRIDS",
+    "DivergedError",
     "Method",
     "load_mnist_flat",
     "run_bias_correction",
@@ -99,6 +100,19 @@ def _batches(n: int, batch_size: int, rng: np.random.Generator):
         yield order[start : start + batch_size]
 
 
+class DivergedError(ValueError):
+    """A training loss became NaN or infinite: the run stops at once and writes nothing."""
+
+
+def _check_loss(figure: str, name: str, method: Method, loss: float, t: int) -> None:
+    if not math.isfinite(loss):
+        raise DivergedError(
+            f"{figure}: the training loss of {method.label} became {loss} at iteration {t} "
+            f"(lr {method.lr:g}, settings {method.settings or 'default'}); the run stopped and wrote no results. "
+            f"Try a smaller step size (--lr {name}=...) or other --set values"
+        )
+
+
 def _check_methods(methods: dict, only) -> dict:
     if only:
         unknown = sorted(set(only) - set(methods))
@@ -110,12 +124,13 @@ def _check_methods(methods: dict, only) -> dict:
 
 def run_fig1(
     x: np.ndarray, y: np.ndarray, epochs: int = 5, batch_size: int = 128, l2: float = 1e-4, seed: int = 0,
-    methods: dict | None = None, evals_per_epoch: int = 4, progress: bool = True,
+    methods: dict | None = None, evals_per_epoch: int = 4, progress: bool = True, stop_on_nan: bool = True,
 ) -> dict:  # fmt: skip
     """Section 6.1: L2-regularised logistic regression, step size alpha / sqrt(t).
 
     Returns {method: {"epoch": [...], "cost": [...]}} with the full training cost (cross-entropy + L2)
-    measured `evals_per_epoch` times per epoch.
+    measured `evals_per_epoch` times per epoch. A minibatch loss that is NaN or infinite raises
+    `DivergedError` (unless `stop_on_nan=False`: the sweep records such a run as an infinite cost).
     """
     methods = FIG1_METHODS if methods is None else methods
     n = len(x)
@@ -136,6 +151,8 @@ def run_fig1(
                 optimizer.lr = schedule(t)
                 optimizer.zero_grad()
                 loss = model.loss_and_backward(x[batch], y[batch])
+                if stop_on_nan:
+                    _check_loss("fig1", name, method, loss, t)
                 optimizer.step()
                 if t % eval_every == 0 or t == epochs * per_epoch:
                     curve["epoch"].append(t / per_epoch)
@@ -150,12 +167,13 @@ def run_fig1(
 
 def run_fig2(
     x: np.ndarray, y: np.ndarray, epochs: int = 3, batch_size: int = 128, dropout: float = 0.5, seed: int = 0,
-    methods: dict | None = None, progress: bool = True,
+    methods: dict | None = None, progress: bool = True, stop_on_nan: bool = True,
 ) -> dict:  # fmt: skip
     """Section 6.2: 784-1000-1000-10 ReLU MLP with dropout, constant step size.
 
     Returns {method: {"epoch": [1, 2, ...], "cost": [...]}}, the mean minibatch training cost (with dropout
-    on, i.e. the objective the optimizer sees) over each epoch.
+    on, i.e. the objective the optimizer sees) over each epoch. A minibatch loss that is NaN or infinite
+    raises `DivergedError` (unless `stop_on_nan=False`: the curve then ends at the epoch it diverged in).
     """
     methods = FIG2_METHODS if methods is None else methods
     n = len(x)
@@ -174,6 +192,8 @@ def run_fig2(
                 t += 1
                 optimizer.zero_grad()
                 loss, dlogits = nn.softmax_cross_entropy(model.forward(x[batch]), y[batch])
+                if stop_on_nan:
+                    _check_loss("fig2", name, method, loss, t)
                 model.backward(dlogits)
                 optimizer.step()
                 total += loss * len(batch)
@@ -257,7 +277,8 @@ def sweep(
             extra = (settings or {}).get(name, {})
             method = Method(base[name].label, base[name].optimizer, lr, {**base[name].settings, **extra})
             with np.errstate(all="ignore"):
-                curve = run(x, y, epochs=epochs, seed=seed, methods={name: method}, progress=False)[name]
+                curve = run(x, y, epochs=epochs, seed=seed, methods={name: method}, progress=False, stop_on_nan=False)
+                curve = curve[name]
             cost = curve["cost"][-1] if len(curve["epoch"]) and curve["epoch"][-1] == epochs else math.inf
             table[name][lr] = cost if math.isfinite(cost) else math.inf
             shown = "".join(f" {key} {value}" for key, value in method.settings.items())

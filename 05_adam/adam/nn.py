@@ -151,7 +151,7 @@ class LogisticRegression:
     """Multiclass logistic regression with an L2 penalty (Section 6.1): cost = CE(x W + b, y) + l2/2 |W|^2."""
 
     def __init__(self, n_in: int = 784, n_classes: int = 10, l2: float = 1e-4, dtype=np.float32):
-        if l2 < 0:
+        if not l2 >= 0:  # also refuses NaN
             raise ValueError(f"LogisticRegression: l2 must be >= 0, got {l2}")
         self.linear = Linear(n_in, n_classes, rng=None, dtype=dtype)  # convex: zero init is fine
         self.l2 = l2

@@ -39,6 +39,8 @@ def _nonnegative(owner: str, name: str, value) -> float:
 def _number(owner: str, name: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ValueError(f"{owner}: {name} must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{owner}: {name} must be a finite number, got {value}")
     return float(value)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from adam import experiments as ex
 
-from shared.data import DataError
+from shared.testing import data_or_skip
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +68,7 @@ def test_sweep_reports_every_grid_point(data, capsys):
 
 
 def test_train_size_is_checked():
-    try:
-        ex.load_mnist_flat("train", 10)
-    except DataError:
-        pytest.skip("MNIST not available (set DNN_DATA_DIR)")
+    data_or_skip("mnist/train-images-idx3-ubyte")
+    data_or_skip("mnist/train-labels-idx1-ubyte")
     with pytest.raises(ValueError, match="train size"):
         ex.load_mnist_flat("train", 10**6)
