@@ -1,7 +1,7 @@
 """Benchmark: one MNIST training epoch, ours against the identical PyTorch CPU model.
 
-    python -m mlp.bench                          # 784-256-256-10, batch 128, float32
-    python -m mlp.bench --threads 1              # single-threaded, both (PyTorch gets the same count)
+    python -m mlp bench                          # 784-256-256-10, batch 128, float32, 1 thread
+    python -m mlp bench --threads 2              # both sides (PyTorch gets the same count)
 
 Both sides do the same work per step: gather a shuffled minibatch, forward, softmax
 cross-entropy, backward, SGD with momentum, and read back the loss and the number of
@@ -19,33 +19,26 @@ PyTorch is imported lazily: without it the benchmark prints our timing and says 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import time
 
 import numpy as np
 
+from shared.checks import check_memory
+from shared.cli import header, positive_int
 from shared.data import DataError
 from shared.seeding import make_rng
+from shared.timing import Timer, matmul_gflops
 
 from .data import load
 from .layers import Linear, make_mlp
 from .losses import CrossEntropyLoss
 from .optim import SGD
-from .train import train_epoch
+from .train import TrainConfig, memory_needed, train_epoch
 
 NOMINAL_GFLOPS_PER_CORE = 100.0
 PAUSE_SECONDS = 1.0
-
-
-def blas_threads() -> int:
-    """The thread count OpenBLAS uses: its environment variables, else the CPU count."""
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
-        if os.environ.get(name, "").isdigit():
-            return int(os.environ[name])
-    return os.cpu_count() or 1
 
 
 def epoch_flops(model, examples: int) -> float:
@@ -56,36 +49,6 @@ def epoch_flops(model, examples: int) -> float:
             products = 3 if layer.input_grad else 2
             per_example += products * 2 * layer.fan_in * layer.fan_out
     return float(per_example) * examples
-
-
-def matmul_gflops(n: int = 1024, repeats: int = 5) -> float:
-    """Best float32 GFLOP/s of an n x n x n NumPy matmul (what the BLAS can do here, now)."""
-    rng = make_rng(0)
-    a = rng.standard_normal((n, n), dtype=np.float32)
-    b = rng.standard_normal((n, n), dtype=np.float32)
-    out = np.empty((n, n), dtype=np.float32)
-    np.matmul(a, b, out=out)
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.perf_counter()
-        np.matmul(a, b, out=out)
-        best = min(best, time.perf_counter() - started)
-    return 2 * n**3 / best / 1e9
-
-
-class Timer:
-    """Wall-clock and CPU seconds (all of this process's threads) of a `with` block.
-
-    On a machine shared with other jobs the wall time includes waiting for a core; the CPU
-    time does not (with one thread it is the time the work really took).
-    """
-
-    def __enter__(self) -> Timer:
-        self.wall, self.cpu = time.perf_counter(), time.process_time()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
 
 
 def time_ours(model, X, y, batch_size, lr, seed) -> Timer:
@@ -133,27 +96,17 @@ def torch_epoch(torch, net, optimizer, Xt, yt, batch_size, seed) -> None:
         correct += int((logits.argmax(dim=1) == yb).sum())
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mlp.bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--hidden", type=int, nargs="*", default=[256, 256])
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--repeats", type=int, default=3, help="timed epochs per implementation (best is kept)")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The bench's own options (`--threads` and the other common ones come from shared.cli)."""
+    parser.add_argument("--hidden", type=positive_int, nargs="*", default=[256, 256], metavar="UNITS")
+    parser.add_argument("--batch-size", type=positive_int, default=128)
+    parser.add_argument("--repeats", type=positive_int, default=3, help="timed epochs per implementation (best kept)")
     parser.add_argument("--synthetic", action="store_true", help="random data of MNIST's shape instead of MNIST")
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="BLAS and PyTorch threads (default: OPENBLAS_NUM_THREADS, else the CPU count)",
-    )
-    args = parser.parse_args(argv)
-    if args.repeats < 1 or args.batch_size < 1 or (args.threads is not None and args.threads < 1):
-        parser.error("--repeats, --batch-size and --threads must be positive")
-    if args.threads is not None and blas_threads() != args.threads:
-        # OpenBLAS reads its thread count once, when NumPy loads: start again with it set.
-        env = {**os.environ, "OPENBLAS_NUM_THREADS": str(args.threads), "OMP_NUM_THREADS": str(args.threads)}
-        command = [sys.executable, "-m", "mlp.bench", *(sys.argv[1:] if argv is None else argv)]
-        return subprocess.run(command, env=env, check=False).returncode
 
+
+def run(args: argparse.Namespace) -> int:
+    """Time one epoch of ours and of PyTorch, both with `args.threads` threads (set by shared.cli)."""
+    check_memory(memory_needed(TrainConfig(hidden=tuple(args.hidden), batch_size=args.batch_size)), "the bench")
     X = y = None
     if not args.synthetic:
         try:
@@ -165,13 +118,14 @@ def main(argv: list[str] | None = None) -> int:
         X = rng.standard_normal((60000, 784), dtype=np.float32)
         y = rng.integers(0, 10, 60000)
 
-    threads = blas_threads()
+    header(args)
+    threads = args.threads
     model = make_mlp(784, args.hidden, 10, rng=0)
     flops = epoch_flops(model, len(X))
     sizes = "-".join(str(s) for s in [784, *args.hidden, 10])
     print(
         f"one MNIST epoch: {len(X)} examples, {sizes} MLP, batch {args.batch_size}, float32, "
-        f"{threads} BLAS thread(s), {flops / 1e9:.1f} GFLOP of matmuls"
+        f"{threads} thread(s), {flops / 1e9:.1f} GFLOP of matmuls"
     )
 
     try:
@@ -180,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         torch = None
         print("PyTorch is not installed: timing ours only (pip install torch to compare)")
     if torch is not None:
-        torch.set_num_threads(threads)
+        torch.set_num_threads(threads)  # the same count as ours
         net = make_torch_model(torch, model)
 
     lr = 0.01
@@ -227,5 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # python -m mlp.bench: the same as python -m mlp bench
+    from mlp.__main__ import main
+
+    sys.exit(main(["bench", *sys.argv[1:]]))

@@ -27,8 +27,6 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from shared.seeding import make_rng
-
 __all__ = [
     "INITS",
     "Dropout",
@@ -43,6 +41,17 @@ __all__ = [
 ]
 
 INITS = ("he", "xavier")
+
+
+def _rng(seed: np.random.Generator | int | None) -> np.random.Generator:
+    """A Generator from a seed (or the Generator itself), so this file needs only NumPy."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise TypeError(f"rng must be an int seed, a numpy Generator or None, got {type(seed).__name__}")
+    if seed is not None and seed < 0:
+        raise ValueError(f"a seed must be non-negative, got {seed}")
+    return np.random.default_rng(seed)
 
 
 class Parameter:
@@ -137,7 +146,7 @@ class Linear(Module):
             raise ValueError(f"init must be one of {INITS}, got {init!r}")
         self.fan_in, self.fan_out, self.init = int(fan_in), int(fan_out), init
         self.input_grad = input_grad
-        rng = make_rng(rng)
+        rng = _rng(rng)
         if init == "he":
             W = rng.standard_normal((self.fan_in, self.fan_out)) * np.sqrt(2.0 / self.fan_in)
         else:
@@ -252,7 +261,7 @@ class Dropout(Module):
         if not 0.0 <= p < 1.0:
             raise ValueError(f"dropout probability must be in [0, 1), got {p}")
         self.p = float(p)
-        self.rng = make_rng(rng)
+        self.rng = _rng(rng)
         self._mask: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -339,7 +348,7 @@ def make_mlp(
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout probability must be in [0, 1), got {dropout}")
     init = init or ("he" if activation == "relu" else "xavier")
-    rng = make_rng(rng)
+    rng = _rng(rng)
     sizes = [in_features, *hidden, out_features]
     layers: list[Module] = []
     for index, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):

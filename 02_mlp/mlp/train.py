@@ -14,12 +14,14 @@ number of epochs is fixed in advance, so the test accuracy is an honest estimate
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
+from shared.checks import finite, integer
 from shared.progress import Progress
 from shared.seeding import make_rng
 
@@ -28,9 +30,23 @@ from .layers import INITS, Module, Sequential, make_mlp
 from .losses import CrossEntropyLoss
 from .optim import SGD
 
-__all__ = ["History", "TrainConfig", "build_model", "evaluate", "fit", "lr_at", "train_epoch"]
+__all__ = [
+    "MAX_HIDDEN_LAYERS",
+    "MAX_WIDTH",
+    "History",
+    "TrainConfig",
+    "build_model",
+    "evaluate",
+    "fit",
+    "lr_at",
+    "memory_needed",
+    "parameter_count",
+    "train_epoch",
+]
 
 SCHEDULES = ("constant", "cosine")
+MAX_HIDDEN_LAYERS = 100  # stated limits; the memory estimate (memory_needed) is the real guard
+MAX_WIDTH = 1 << 20
 
 
 @dataclass
@@ -53,22 +69,67 @@ class TrainConfig:
 
     def __post_init__(self):
         self.hidden = tuple(int(h) for h in self.hidden)
+        # Written `not (x > 0)`-proof: every comparison with NaN is false, so each check below
+        # fails for NaN, and the float ones also test finiteness (an infinite decay is no decay).
         checks = [
             (self.dataset in DATASETS, f"dataset must be one of {DATASETS}, got {self.dataset!r}"),
-            (all(h >= 1 for h in self.hidden), f"hidden sizes must be positive, got {list(self.hidden)}"),
+            (
+                len(self.hidden) <= MAX_HIDDEN_LAYERS,
+                f"at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(self.hidden)}",
+            ),
+            (
+                all(1 <= h <= MAX_WIDTH for h in self.hidden),
+                f"hidden sizes must be from 1 to {MAX_WIDTH}, got {list(self.hidden)}",
+            ),
             (self.init is None or self.init in INITS, f"init must be one of {INITS}, got {self.init!r}"),
             (0.0 <= self.dropout < 1.0, f"dropout must be in [0, 1), got {self.dropout}"),
             (self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}"),
             (self.batch_size >= 1, f"batch size must be >= 1, got {self.batch_size}"),
             (math.isfinite(self.lr) and self.lr > 0, f"learning rate must be positive, got {self.lr}"),
             (0.0 <= self.momentum < 1.0, f"momentum must be in [0, 1), got {self.momentum}"),
-            (self.weight_decay >= 0, f"weight decay must be >= 0, got {self.weight_decay}"),
+            (
+                math.isfinite(self.weight_decay) and self.weight_decay >= 0,
+                f"weight decay must be >= 0, got {self.weight_decay}",
+            ),
             (self.schedule in SCHEDULES, f"schedule must be one of {SCHEDULES}, got {self.schedule!r}"),
             (self.limit is None or self.limit >= 1, f"limit must be >= 1, got {self.limit}"),
         ]
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
+
+    @classmethod
+    def from_dict(cls, values, source: str = "the configuration") -> TrainConfig:
+        """A config read from a file (a checkpoint's meta): every field's type checked before use.
+
+        JSON can hold anything: `1e300` where an integer belongs, `true` for a width, a string
+        for a rate. Each field is checked here, naming `source`, and then `__post_init__`
+        checks the ranges.
+        """
+        if not isinstance(values, dict):
+            raise ValueError(f"{source} must be a JSON object, not {type(values).__name__}")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"{source} has unknown fields {unknown}")
+        checked = {}
+        for name, value in values.items():
+            if name == "hidden":
+                if not isinstance(value, list) or len(value) > MAX_HIDDEN_LAYERS:
+                    raise ValueError(f"hidden in {source} must be a list of at most {MAX_HIDDEN_LAYERS} sizes")
+                value = tuple(integer(f"hidden[{i}]", h, source, 1, MAX_WIDTH) for i, h in enumerate(value))
+            elif name in ("epochs", "batch_size"):
+                value = integer(name, value, source, 1)
+            elif name == "seed":
+                value = integer(name, value, source, 0)
+            elif name == "limit":
+                value = None if value is None else integer(name, value, source, 1)
+            elif name in ("dropout", "lr", "momentum", "weight_decay"):
+                value = finite(name, value, source)
+            elif not (isinstance(value, str) or (name == "init" and value is None)):
+                raise ValueError(f"{name} in {source} must be a string, got {value!r}")
+            checked[name] = value
+        return cls(**checked)
 
     def to_dict(self) -> dict:
         return {**asdict(self), "hidden": list(self.hidden)}
@@ -83,6 +144,28 @@ class History:
     test_loss: list[float] = field(default_factory=list)
     test_accuracy: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
+
+
+def parameter_count(config: TrainConfig, in_features: int = 784, classes: int = 10) -> int:
+    """Numbers in the model's W and b arrays, from the sizes alone (nothing is allocated)."""
+    sizes = [in_features, *config.hidden, classes]
+    return sum(fan_in * fan_out + fan_out for fan_in, fan_out in itertools.pairwise(sizes))
+
+
+def memory_needed(config: TrainConfig, in_features: int = 784, classes: int = 10, examples: int = 70000) -> int:
+    """A generous estimate of the bytes a run of `config` needs, to check BEFORE allocating.
+
+    Parameters: five float32 copies (data, grad, momentum, the optimizer's scratch, and the
+    x^T dy product before it is added into grad). Activations: about four (rows, width)
+    float32 arrays per layer (outputs, masks, their gradients), for the larger of a training
+    batch and an evaluation batch of 1000. Data: `examples` images as uint8 and as float32.
+    """
+    sizes = [in_features, *config.hidden, classes]
+    rows = min(max(config.batch_size, 1000), examples)
+    parameters = 5 * 4 * parameter_count(config, in_features, classes)
+    activations = 4 * 4 * rows * sum(sizes)
+    data = 5 * examples * in_features
+    return parameters + activations + data
 
 
 def build_model(config: TrainConfig, in_features: int = 784, classes: int = 10, dtype=np.float32) -> Sequential:
