@@ -1,11 +1,22 @@
 """The small networks the experiments train: layers with hand-written backward passes, losses, three models.
 
-Only what the Adam paper's experiments need (Section 6): a Linear layer, ReLU, (inverted) dropout, softmax
-cross-entropy, sigmoid + binary cross-entropy, and three models built from them: L2-regularised multiclass
-logistic regression (Section 6.1), a 784-1000-1000-10 ReLU MLP with dropout (Section 6.2) and a small
-autoencoder (our stand-in for the VAE of Section 6.4). Each layer has `forward(x)` and `backward(dy)`;
-`backward` accumulates into `.grad` (like PyTorch), so call `optimizer.zero_grad()` between steps.
-Every backward is checked against finite differences in tests/test_nn.py.
+The contract (02_mlp's layer contract, `mlp/layers.py`, followed here):
+
+- `Parameter` holds `.data` and `.grad`, NumPy arrays of one shape and dtype; the optimizers in optim.py
+  read `.grad` and update `.data` in place;
+- a layer has `forward(x) -> y`, which remembers what the backward pass needs, and `backward(dy) -> dx`,
+  which takes dL/dy, returns dL/dx and ADDS dL/dparam into each parameter's `.grad` (never overwrites it),
+  as PyTorch does; so call `optimizer.zero_grad()` before each backward pass;
+- a layer or model lists its parameters in the attribute `params` (02's layers have a `parameters()`
+  method instead: the one difference); batches are rows, (B, features); float32 by default.
+
+This file is not a copy of 02's `layers.py`: it is a smaller re-implementation, written for this folder,
+of only what the Adam paper's experiments need (Section 6), under the same contract: a Linear layer, ReLU,
+(inverted) dropout, softmax cross-entropy, sigmoid + binary cross-entropy, and three models built from
+them: L2-regularised multiclass logistic regression (Section 6.1), a 784-1000-1000-10 ReLU MLP with
+dropout (Section 6.2) and a small autoencoder (our stand-in for the VAE of Section 6.4). It imports only
+NumPy and the standard library, so it can be copied alone. Every backward is checked against finite
+differences in tests/test_nn.py.
 """
 
 from __future__ import annotations

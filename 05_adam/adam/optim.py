@@ -1,22 +1,34 @@
 """First-order optimizers: SGD (+momentum/Nesterov), AdaGrad, RMSProp, AdaDelta, Adam, AdamW, AdaMax.
 
-One interface, the torch.optim one, so a learner can read this file next to PyTorch's:
+The contract (the optimizers' half of the layer contract in nn.py, which is 02_mlp's):
 
-    opt = Adam(params, lr=1e-3)       # params: objects with `.data` and `.grad` (NumPy arrays)
+- a parameter is any object with `.data` and `.grad`, NumPy float arrays of one shape (`nn.Parameter`);
+  the layers' `backward` ADDS into `.grad`, so call `zero_grad()` before each backward pass;
+- `opt = Adam(params, lr=1e-3)`; `opt.step()` reads every `.grad` and updates `.data` in place;
+  `opt.zero_grad()` zeroes every `.grad` in place; `state_dict()` / `load_state_dict()` save and restore;
+- every algorithm is written twice. `<name>_update(...)` (e.g. `adam_update`) is the paper's algorithm line
+  for line, on new arrays, to be read next to the paper; the class's `_update` does the same arithmetic in
+  place through scratch buffers, for speed, and is what training uses. tests/test_optim.py ties each pair
+  (`test_*_class_equals_*`): same numbers, to float64 rounding, over many steps.
+
+    opt = Adam(params, lr=1e-3)
     loss.backward(); opt.step(); opt.zero_grad()
 
 Class names, argument names, defaults and update formulas follow `torch.optim` (checked to 1e-10 over
-200 steps in float64 by tests/test_parity_optim.py). Two additions exist for the Adam paper's experiments:
-`Adam(bias_correction=False)` (Section 6.4) and `Adam(efficient=True)`, the reordering at the end of
-Section 2 that folds both bias corrections into the step size and adds epsilon-hat to sqrt(v).
+200 steps in float64 by tests/test_parity_optim.py), so a learner can read this file next to PyTorch's.
+Two additions exist for the Adam paper's experiments: `Adam(bias_correction=False)` (Section 6.4) and
+`Adam(efficient=True)`, the reordering at the end of Section 2 that folds both bias corrections into the
+step size and adds epsilon-hat to sqrt(v).
 
-Every update is in place: state buffers are allocated once, on the first step, and each step works through
-a few scratch buffers that the optimizer keeps (one set per dtype, sized for the largest parameter and
-shared by all parameters), so a step builds no full-size temporaries. That is why the code reads as a chain
-of `np.multiply(a, b, out=s)` calls instead of one formula per line; the formula is in the comment above.
+Why two versions: the in-place step allocates its state once, on the first step, and each step works
+through a few scratch buffers that the optimizer keeps (one set per dtype, sized for the largest parameter
+and shared by all parameters), so a step builds no full-size temporaries. That is why `_update` reads as a
+chain of `np.multiply(a, b, out=s)` calls instead of one formula per line, and why the formula version
+sits beside it.
 
 What it does not do: parameter groups (one set of hyperparameters for all parameters), sparse or complex
-gradients, `maximize`, closures. Parameters whose `.grad` is None are skipped, as in PyTorch.
+gradients, `maximize`, closures. Parameters whose `.grad` is None are skipped, as in PyTorch. The readable
+`*_update` functions cover each paper's plain algorithm, without weight decay or PyTorch's extra options.
 """
 
 from __future__ import annotations
@@ -26,7 +38,23 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-__all__ = ["OPTIMIZERS", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Optimizer", "RMSprop"]
+__all__ = [
+    "OPTIMIZERS",
+    "SGD",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "Optimizer",
+    "RMSprop",
+    "adadelta_update",
+    "adagrad_update",
+    "adam_update",
+    "adamax_update",
+    "rmsprop_update",
+    "sgd_momentum_update",
+]
 
 
 def _nonnegative(owner: str, name: str, value) -> float:
@@ -212,6 +240,19 @@ class Optimizer:
         return f"{type(self).__name__}({len(self.params)} params, {hyper})"
 
 
+def sgd_momentum_update(theta, g, b, lr, momentum=0.9, nesterov=False):
+    """One step of SGD with momentum, as torch.optim.SGD writes it (Sutskever et al., 2013, for Nesterov).
+
+    theta: parameters, g: gradient, b: momentum buffer (zeros before the first step). Returns (theta, b).
+    """
+    # exercise: sgd_momentum: velocity b, then the step (Nesterov looks ahead); README "Relation to the others"
+    b = momentum * b + g  # the velocity: a running sum of gradients, decayed by momentum
+    step = g + momentum * b if nesterov else b  # Nesterov: the gradient plus where the velocity goes next
+    theta = theta - lr * step
+    # end exercise
+    return theta, b
+
+
 class SGD(Optimizer):
     """Stochastic gradient descent with optional (Nesterov) momentum, as in torch.optim.SGD.
 
@@ -222,6 +263,7 @@ class SGD(Optimizer):
         p <- p - lr * g
 
     This is Sutskever et al. (2013)'s formulation of Nesterov momentum, the one the Adam paper compares with.
+    `sgd_momentum_update` is the same step written as the formula; `_update` is the in-place one training uses.
     """
 
     hyperparameters = ("lr", "momentum", "dampening", "nesterov", "weight_decay")
@@ -267,12 +309,26 @@ class SGD(Optimizer):
         p -= s1
 
 
+def adagrad_update(theta, g, G, lr, eps=1e-10):
+    """One step of AdaGrad (Duchi et al., 2011): each coordinate's step shrinks with its summed squared gradients.
+
+    G: the sum of all past squared gradients (zeros before the first step). Returns (theta, G).
+    """
+    # exercise: adagrad: sum g^2, divide each coordinate's step by its root; README "Relation to the others"
+    G = G + g**2
+    theta = theta - lr * g / (np.sqrt(G) + eps)
+    # end exercise
+    return theta, G
+
+
 class Adagrad(Optimizer):
     """AdaGrad (Duchi et al., 2011): per-coordinate step lr / sqrt(sum of all squared gradients).
 
     clr <- lr / (1 + (t - 1) * lr_decay)
     G   <- G + g^2                       (G starts at initial_accumulator_value)
     p   <- p - clr * g / (sqrt(G) + eps)
+
+    `adagrad_update` is the same step written as the formula; `_update` is the in-place one training uses.
     """
 
     hyperparameters = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
@@ -304,12 +360,26 @@ class Adagrad(Optimizer):
         p -= s1
 
 
+def rmsprop_update(theta, g, v, lr, alpha=0.99, eps=1e-8):
+    """One step of RMSProp (Tieleman & Hinton, 2012): AdaGrad with a decaying average instead of a sum.
+
+    v: the running average of squared gradients (zeros before the first step). Returns (theta, v).
+    """
+    # exercise: rmsprop: a decaying average of g^2 divides the step; README "Relation to the others"
+    v = alpha * v + (1 - alpha) * g**2
+    theta = theta - lr * g / (np.sqrt(v) + eps)
+    # end exercise
+    return theta, v
+
+
 class RMSprop(Optimizer):
     """RMSProp (Tieleman & Hinton, 2012), with PyTorch's centered and momentum variants.
 
     v <- alpha * v + (1 - alpha) * g^2
     centered:  m <- alpha * m + (1 - alpha) * g;   d = sqrt(v - m^2) + eps   else d = sqrt(v) + eps
     momentum:  b <- momentum * b + g / d;   p <- p - lr * b          else p <- p - lr * g / d
+
+    `rmsprop_update` is the plain step written as the formula; `_update` is the in-place one training uses.
     """
 
     hyperparameters = ("lr", "alpha", "eps", "weight_decay", "momentum", "centered")
@@ -365,6 +435,18 @@ class RMSprop(Optimizer):
         p -= s1
 
 
+def adadelta_update(theta, g, v, u, lr=1.0, rho=0.9, eps=1e-6):
+    """One step of AdaDelta (Zeiler, 2012, Algorithm 1), with PyTorch's extra step size lr (1 in the paper).
+
+    v: running average of g^2, u: running average of squared updates (both zeros at first). Returns (theta, v, u).
+    """
+    v = rho * v + (1 - rho) * g**2  # accumulate gradient
+    dx = np.sqrt(u + eps) / np.sqrt(v + eps) * g  # compute update: RMS of past updates / RMS of gradients
+    u = rho * u + (1 - rho) * dx**2  # accumulate updates
+    theta = theta - lr * dx
+    return theta, v, u
+
+
 class Adadelta(Optimizer):
     """AdaDelta (Zeiler, 2012): the step is rescaled by a running RMS of past updates.
 
@@ -372,6 +454,8 @@ class Adadelta(Optimizer):
     dx <- sqrt(u + eps) / sqrt(v + eps) * g
     u  <- rho * u + (1 - rho) * dx^2
     p  <- p - lr * dx
+
+    `adadelta_update` is the same step written as the formula; `_update` is the in-place one training uses.
     """
 
     hyperparameters = ("lr", "rho", "eps", "weight_decay")
@@ -411,6 +495,24 @@ class Adadelta(Optimizer):
         p -= s2
 
 
+def adam_update(theta, g, m, v, t, alpha=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """One step of Adam, Kingma & Ba (2014), Algorithm 1, line for line.
+
+    theta: parameters, g: the gradient g_t, m and v: the moment estimates m_{t-1} and v_{t-1} (zeros before
+    the first step), t: the step number, counted from 1. Returns (theta_t, m_t, v_t) as new arrays.
+    """
+    # exercise: adam_moments: the biased first and second raw moment estimates; README "The idea"
+    m = beta1 * m + (1 - beta1) * g  # update biased first moment estimate
+    v = beta2 * v + (1 - beta2) * g**2  # update biased second raw moment estimate
+    # end exercise
+    # exercise: adam_bias_correction: undo the zero start of m and v, then step; README "Why bias correction"
+    m_hat = m / (1 - beta1**t)  # compute bias-corrected first moment estimate
+    v_hat = v / (1 - beta2**t)  # compute bias-corrected second raw moment estimate
+    theta = theta - alpha * m_hat / (np.sqrt(v_hat) + eps)  # update parameters
+    # end exercise
+    return theta, m, v
+
+
 class Adam(Optimizer):
     """Adam (Kingma & Ba, 2014, Algorithm 1), with AMSGrad (Reddi et al., 2018) as an option.
 
@@ -424,6 +526,10 @@ class Adam(Optimizer):
     end of Section 2: lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t) and p <- p - lr_t * m / (sqrt(v) + eps),
     where eps is then the paper's epsilon-hat (it sits outside the bias correction, so it is effectively
     eps / sqrt(1 - beta2^t) in the form above). bias_correction=False drops both corrections (Section 6.4).
+
+    `adam_update` is Algorithm 1 line for line, on new arrays; `_update` below is the same arithmetic in place
+    through two scratch buffers (what training uses), reordered to save passes over memory, so it no longer
+    reads as the algorithm. tests/test_optim.py::test_adam_class_equals_algorithm_1 ties the two.
     """
 
     hyperparameters = ("lr", "betas", "eps", "weight_decay", "amsgrad", "efficient", "bias_correction")
@@ -498,6 +604,20 @@ class AdamW(Adam):
                          efficient=efficient, bias_correction=bias_correction)  # fmt: skip
 
 
+def adamax_update(theta, g, m, u, t, alpha=2e-3, beta1=0.9, beta2=0.999, eps=0.0):
+    """One step of AdaMax, Kingma & Ba (2014), Section 7.1, Algorithm 2 (eps = 0 is the paper's form).
+
+    u: the exponentially weighted infinity norm (zeros before the first step). Returns (theta, m, u).
+    PyTorch's Adamax, and ours, add eps inside the max: u = max(beta2 * u, |g| + eps).
+    """
+    # exercise: adamax: the infinity-norm u needs no bias correction, m still does; README "AdaMax (Section 7.1)"
+    m = beta1 * m + (1 - beta1) * g  # update biased first moment estimate
+    u = np.maximum(beta2 * u, np.abs(g) + eps)  # update the exponentially weighted infinity norm
+    theta = theta - (alpha / (1 - beta1**t)) * m / u  # update parameters
+    # end exercise
+    return theta, m, u
+
+
 class Adamax(Optimizer):
     """AdaMax (Kingma & Ba, 2014, Section 7.1, Algorithm 2): Adam with the infinity norm.
 
@@ -506,6 +626,7 @@ class Adamax(Optimizer):
         p <- p - lr / (1 - beta1^t) * m / u
 
     u needs no bias correction: it is a max, not an average started at zero (Section 7.1).
+    `adamax_update` is Algorithm 2 written as the paper writes it; `_update` is the in-place one training uses.
     """
 
     hyperparameters = ("lr", "betas", "eps", "weight_decay")

@@ -6,7 +6,22 @@ import tracemalloc
 import numpy as np
 import pytest
 from adam.nn import Parameter
-from adam.optim import OPTIMIZERS, SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, RMSprop
+from adam.optim import (
+    OPTIMIZERS,
+    SGD,
+    Adadelta,
+    Adagrad,
+    Adam,
+    Adamax,
+    AdamW,
+    RMSprop,
+    adadelta_update,
+    adagrad_update,
+    adam_update,
+    adamax_update,
+    rmsprop_update,
+    sgd_momentum_update,
+)
 
 P0 = np.array([1.0, -2.0])
 G1 = np.array([0.5, -1.0])
@@ -301,3 +316,89 @@ def test_a_step_allocates_no_parameter_sized_temporaries(name):
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < 200_000, f"{name}.step() allocated {peak} bytes at peak"
+
+
+# ----------------------------------------------------------------- readable beside fast
+# Each `*_update` function is the paper's algorithm written as its formula; each class's `_update` is the
+# same arithmetic in place (what training uses). They must agree to float64 rounding over many steps.
+
+THETA0 = np.array([[1.0, -2.0, 0.5], [0.0, 3.0, -0.7]])
+
+
+def grad_at(theta, t):
+    """A noisy, non-quadratic gradient that depends on where the parameters are."""
+    noise = np.random.default_rng(t).standard_normal(theta.shape)
+    return np.tanh(theta) + 0.3 * theta**3 / (1 + theta**2) + 0.5 * noise
+
+
+def class_path(cls, steps=60, **hyper):
+    param = Parameter(THETA0.copy())
+    optimizer = cls([param], **hyper)
+    path = []
+    for t in range(1, steps + 1):
+        param.grad[...] = grad_at(param.data, t)
+        optimizer.step()
+        path.append(param.data.copy())
+    return np.array(path)
+
+
+def formula_path(update, state, steps=60, with_t=False, **hyper):
+    theta, path = THETA0.copy(), []
+    for t in range(1, steps + 1):
+        args = (theta, grad_at(theta, t), *state, *((t,) if with_t else ()))
+        theta, *state = update(*args, **hyper)
+        path.append(theta)
+    return np.array(path)
+
+
+def assert_same_path(ours_fast, ours_readable):
+    np.testing.assert_allclose(ours_fast, ours_readable, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_sgd_momentum_class_equals_the_formula(nesterov):
+    zeros = np.zeros_like(THETA0)
+    fast = class_path(SGD, lr=0.05, momentum=0.9, nesterov=nesterov)
+    readable = formula_path(sgd_momentum_update, [zeros], lr=0.05, momentum=0.9, nesterov=nesterov)
+    assert_same_path(fast, readable)
+
+
+def test_adagrad_class_equals_the_formula():
+    fast = class_path(Adagrad, lr=0.1, eps=1e-10)
+    assert_same_path(fast, formula_path(adagrad_update, [np.zeros_like(THETA0)], lr=0.1, eps=1e-10))
+
+
+def test_rmsprop_class_equals_the_formula():
+    fast = class_path(RMSprop, lr=0.01, alpha=0.9, eps=1e-8)
+    assert_same_path(fast, formula_path(rmsprop_update, [np.zeros_like(THETA0)], lr=0.01, alpha=0.9, eps=1e-8))
+
+
+def test_adadelta_class_equals_the_formula():
+    zeros = np.zeros_like(THETA0)
+    fast = class_path(Adadelta, lr=1.0, rho=0.95, eps=1e-6)
+    assert_same_path(fast, formula_path(adadelta_update, [zeros, zeros], lr=1.0, rho=0.95, eps=1e-6))
+
+
+@pytest.mark.parametrize("betas", [(0.9, 0.999), (0.0, 0.99), (0.8, 0.9999)])
+def test_adam_class_equals_algorithm_1(betas):
+    zeros = np.zeros_like(THETA0)
+    fast = class_path(Adam, lr=0.01, betas=betas, eps=1e-8)
+    readable = formula_path(adam_update, [zeros, zeros], with_t=True, alpha=0.01, beta1=betas[0], beta2=betas[1])
+    assert_same_path(fast, readable)
+
+
+@pytest.mark.parametrize("eps", [0.0, 1e-8])
+def test_adamax_class_equals_algorithm_2(eps):
+    zeros = np.zeros_like(THETA0)
+    fast = class_path(Adamax, lr=0.02, betas=(0.9, 0.999), eps=eps)
+    readable = formula_path(adamax_update, [zeros, zeros], with_t=True, alpha=0.02, eps=eps)
+    assert_same_path(fast, readable)
+
+
+def test_adam_update_moves_every_coordinate_by_alpha_on_the_first_step():
+    # Section 2.1: with bias correction, m_hat_1 / sqrt(v_hat_1) = g / |g|, so the first step is alpha * sign(g).
+    g = np.array([1e-3, -4.0, 250.0])
+    theta, m, v = adam_update(np.zeros(3), g, np.zeros(3), np.zeros(3), t=1, alpha=0.01, eps=0.0)
+    np.testing.assert_allclose(theta, -0.01 * np.sign(g), rtol=1e-12)
+    np.testing.assert_allclose(m, 0.1 * g, rtol=1e-12)
+    np.testing.assert_allclose(v, 0.001 * g**2, rtol=1e-12)
