@@ -28,6 +28,7 @@ from shared.seeding import make_rng
 from shared.timing import best_times
 
 from .data import N_TRAIN
+from .fast import FusedStep
 from .layers import TANH_A, TANH_S
 from .model import H2_PLANES, Config, Net, make_canvas
 from .optim import SGD
@@ -65,12 +66,12 @@ def torch_forward(p: dict, x, config: Config | None = None):
     return A * torch.tanh(S * x) if config.output == "tanh" else x
 
 
-def ours_pass(net: Net, images: np.ndarray, targets: np.ndarray, lr: float) -> None:
+def ours_pass(fused: FusedStep, images: np.ndarray, targets: np.ndarray, lr: float) -> None:
     """One batch-size-1 SGD pass over `images` with our fused step (the training loop's)."""
     canvas = make_canvas(images)
     targets = targets.astype(np.float32)
-    optimizer = SGD(net.params, net.grads, lr)
-    step, update = net.step, optimizer.step
+    optimizer = SGD(fused.net.params, fused.net.grads, lr)
+    step, update = fused.step, optimizer.step
     for i in range(len(canvas)):
         step(canvas[i], targets[i], 0)
         update()
@@ -122,12 +123,13 @@ def run_bench(args) -> int:
     header(args, examples=len(images), torch=f"{torch.__version__} threads {torch.get_num_threads()}")
     print(f"{len(images)} examples ({source})")
     net = Net(Config(), make_rng(args.seed))
+    fused = FusedStep(net)
     start = net.params.copy()
     params = {}
 
     def ours():
         net.params[...] = start
-        ours_pass(net, images, targets, args.lr)
+        ours_pass(fused, images, targets, args.lr)
 
     def theirs():
         params.update({name: torch.tensor(value, requires_grad=True) for name, value in _views(net, start)})

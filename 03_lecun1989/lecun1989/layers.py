@@ -1,9 +1,18 @@
 """The network's building blocks as explicit forward/backward pairs, batched over examples.
 
-Each `*_forward` returns its output and a cache; the matching `*_backward` takes the
-gradient of the loss with respect to that output and returns the gradients of the inputs
-and parameters. Every backward is derived by hand in its docstring, checked against
-finite differences (tests/test_layers.py) and against PyTorch (tests/test_parity_torch.py).
+The contract every layer here follows (llm.c's style: `*_forward` / `*_backward` functions,
+no layer objects, because the 1989 network is a fixed pipeline of five layers and the reader
+should see each layer's formula and its derivative side by side, not a module framework):
+
+- `y, cache = name_forward(x, params...)`: a pure function of its arguments; `cache` holds
+  what the backward needs (a NamedTuple where it holds more than two things, `ConvCache`).
+- `dx, dw, db = name_backward(dy, cache)` (an activation: `dz = name_backward(dy, y)`):
+  takes dloss/dy, returns new arrays; it stores nothing and accumulates nothing. The caller
+  (`model.Net.backward`) writes the parameter gradients into its flat `grads` vector,
+  overwriting the previous example's.
+- a loss returns `(loss, dloss/dinput)` in one call: it is where the backward pass starts.
+- Shapes are in the comments; every backward is derived by hand in its docstring, checked
+  against finite differences (tests/test_layers.py) and against PyTorch (tests/test_parity_torch.py).
 
 - `conv_forward/backward`: a 2-D convolution (really a cross-correlation, as in PyTorch)
   with stride, constant padding (the paper pads with -1, the background), one bias per
@@ -14,18 +23,23 @@ finite differences (tests/test_layers.py) and against PyTorch (tests/test_parity
 - `linear`: x @ W + b. `mse_loss`, `softmax_cross_entropy`: the losses.
 
 These are the readable, batched versions used for evaluation and checking; the training
-loop at batch size 1 uses the same index arrays in a fused, preallocated step (`model.py`).
+loop at batch size 1 runs the same computation fused on preallocated buffers (`fast.py`),
+tied to these by an equality test.
+
+Imports: NumPy and the standard library only, so this file can be copied on its own.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
 __all__ = [
     "TANH_A",
     "TANH_S",
+    "ConvCache",
     "conv_backward",
     "conv_forward",
     "conv_indices",
@@ -56,6 +70,18 @@ def conv_output_size(size: int, kernel: int, stride: int, pad: int) -> int:
     if size + 2 * pad < kernel:
         raise ValueError(f"a {kernel}x{kernel} kernel does not fit a {size}x{size} input padded by {pad}")
     return (size + 2 * pad - kernel) // stride + 1
+
+
+class ConvCache(NamedTuple):
+    """What conv_backward needs from conv_forward."""
+
+    padded_shape: tuple[int, int, int, int]  # (N, C, H + 2 pad, W + 2 pad)
+    pad: int
+    w: np.ndarray  # (O, Cg, K, K) the kernels
+    b: np.ndarray | None  # (O,), (O, Ho, Wo) or None
+    cols: np.ndarray  # (N, G, Cg*K*K, Ho*Wo) im2col of the padded input
+    idx: np.ndarray  # (G, Cg*K*K, Ho*Wo) where each column entry was gathered from
+    planes: tuple[tuple[int, ...], ...]  # the input planes each group of output maps sees
 
 
 @lru_cache(maxsize=32)
@@ -135,10 +161,10 @@ def conv_forward(
     y = (wg @ cols).reshape(N, O, Ho, Wo)  # (N, O, Ho, Wo)
     if b is not None:
         y += b if b.ndim == 3 else b[:, None, None]
-    return y, (padded.shape, pad, w, b, cols, idx, planes)
+    return y, ConvCache(padded.shape, pad, w, b, cols, idx, planes)
 
 
-def conv_backward(dy: np.ndarray, cache):
+def conv_backward(dy: np.ndarray, cache: ConvCache):
     """Gradients (dx, dw, db) of conv_forward, from dy (N, O, Ho, Wo).
 
     With y[n, g, o, l] = sum_r wg[g, o, r] cols[n, g, r, l] + b:
@@ -148,8 +174,8 @@ def conv_backward(dy: np.ndarray, cache):
              dropping the padding, which is a constant and not an input;
         db = dy summed over n (per-unit bias) or over n and positions (per-map bias).
     """
-    padded_shape, pad, w, b, cols, idx, planes = cache
-    N, C, Hp, Wp = padded_shape
+    pad, w, b, cols, idx, planes = cache.pad, cache.w, cache.b, cache.cols, cache.idx, cache.planes
+    N, C, Hp, Wp = cache.padded_shape
     O, Cg, K, _ = w.shape
     G, L = len(planes), idx.shape[2]
     if dy.shape[0] != N or dy.size != N * O * L:

@@ -12,11 +12,12 @@ The paper gives 1256 units, 64,660 connections and 9,760 free parameters;
 
 Two ways through the same weights:
 
-- `forward` / `loss_and_grads`: batched, built from `layers.py` (readable; used for
-  evaluation, gradient checks and tests);
-- `step`: one example, forward and backward fused into about fifty NumPy calls on
-  preallocated buffers (no allocation per step), for the paper's batch-size-1 SGD. Tests
-  check it against `loss_and_grads` and against finite differences.
+- `forward_with_activations` / `backward` (and `loss_and_grads`, the two with the loss
+  between them): batched, built from `layers.py`, one line per layer of the paper; what
+  evaluation, the gradient checks and the tests use, and the code to read;
+- `fast.FusedStep`: one example, forward and backward fused into about fifty NumPy calls
+  on preallocated buffers (no allocation per step), for the paper's batch-size-1 SGD; what
+  training runs. Tests check it against `loss_and_grads` and against finite differences.
 
 All parameters live in one flat array (`params`) and all gradients in another (`grads`);
 the named arrays are views into them, so an optimizer updates everything in one call.
@@ -28,21 +29,19 @@ and the augmentation live in `optim.py` and `train.py`.
 
 from __future__ import annotations
 
-import json
 import math
-import os
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from . import layers
-from .data import DataFormatError, load_npz, save_npz
 from .layers import TANH_A, TANH_S
 
 __all__ = [
     "CANVAS_PAD",
     "H2_PLANES",
+    "Activations",
     "Config",
     "Net",
     "h2_connection_mask",
@@ -143,8 +142,22 @@ def shift_images(images: np.ndarray, shifts: np.ndarray) -> np.ndarray:
     return out
 
 
+class Activations(NamedTuple):
+    """What the backward pass needs from the forward pass, layer by layer (llm.c's ActivationTensors)."""
+
+    conv1: layers.ConvCache  # H1's convolution: the padded input's im2col, the kernels
+    h1: np.ndarray  # (N, 12, 8, 8) H1's outputs f(z1)
+    conv2: layers.ConvCache  # H2's convolution over the -1-padded H1 maps, 8 of 12 planes per map
+    h2: np.ndarray  # (N, 12, 4, 4) H2's outputs f(z2)
+    dropout_mask: np.ndarray | None  # (N, 192) inverted-dropout mask on H2's outputs, or None
+    fc3: tuple[np.ndarray, np.ndarray]  # H3's linear: its input (N, 192) and weight (192, 30)
+    h3: np.ndarray  # (N, 30) H3's outputs f(z3)
+    fc4: tuple[np.ndarray, np.ndarray]  # the output layer's linear: input (N, 30), weight (30, 10)
+    y: np.ndarray  # (N, 10) the outputs: f(z4) (the paper) or the logits z4 (modern)
+
+
 class Net:
-    """The network's parameters, its batched forward/backward, and the fused batch-size-1 step."""
+    """The network's parameters (one flat vector) and its batched forward and backward passes."""
 
     def __init__(self, config: Config | None = None, rng: np.random.Generator | None = None, dtype=np.float32):
         self.config = config or Config()
@@ -156,7 +169,6 @@ class Net:
         self.p, self.g = layout_views(self.params), layout_views(self.grads)  # name -> view
         if rng is not None:
             self.init(rng)
-        self._build_step()
 
     # ----------------------------------------------------------------------- parameters
 
@@ -177,16 +189,19 @@ class Net:
         return {name: view.copy() for name, view in self.p.items()}
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        """Copy arrays into the parameters; a DataFormatError if names or shapes differ."""
+        """Copy arrays into the parameters; a ValueError if names, shapes or values do not fit."""
         missing = [name for name, _ in LAYOUT if name not in state]
         if missing:
-            raise DataFormatError(f"checkpoint is missing the parameters {missing}")
+            raise ValueError(f"missing the parameters {missing}")
+        unexpected = sorted(set(state) - {name for name, _ in LAYOUT})
+        if unexpected:
+            raise ValueError(f"holds arrays that are not parameters of the network: {unexpected}")
         for name, shape in LAYOUT:
             value = state[name]
             if value.shape != shape:
-                raise DataFormatError(f"parameter {name} has shape {value.shape} in the checkpoint, expected {shape}")
+                raise ValueError(f"parameter {name} has shape {value.shape}, expected {shape}")
             if not np.issubdtype(value.dtype, np.floating) or not np.all(np.isfinite(value)):
-                raise DataFormatError(f"parameter {name} must hold finite floats")
+                raise ValueError(f"parameter {name} must hold finite floats")
             self.p[name][...] = value
 
     def stats(self) -> dict[str, dict[str, int]]:
@@ -201,6 +216,11 @@ class Net:
         return counts
 
     # ----------------------------------------------------------------------- batched, from layers.py
+
+    @property
+    def tanh_constants(self) -> tuple[float, float]:
+        """(A, S) of f(x) = A tanh(S x) for every tanh of the network."""
+        return (TANH_A, TANH_S) if self.config.tanh == "scaled" else (1.0, 1.0)
 
     def _hidden(self, z: np.ndarray):
         if self.config.activation == "tanh":
@@ -222,26 +242,38 @@ class Net:
         """Outputs (N, 10) for images (N, 16, 16): tanh outputs or logits, per `config.output`."""
         images = self._check_images(images)
         if dropout_mask is not None:
-            return self._forward(images, dropout_mask)[0]
-        chunks = [self._forward(images[i : i + batch_size])[0] for i in range(0, len(images), batch_size)]
+            return self.forward_with_activations(images, dropout_mask)[0]
+        chunks = [
+            self.forward_with_activations(images[i : i + batch_size])[0] for i in range(0, len(images), batch_size)
+        ]
         return np.concatenate(chunks) if chunks else np.zeros((0, 10), self.dtype)
 
-    def _forward(self, images: np.ndarray, dropout_mask: np.ndarray | None = None):
+    def forward_with_activations(self, images: np.ndarray, dropout_mask: np.ndarray | None = None):
+        """(outputs (N, 10), Activations): the forward pass, keeping what `backward` needs."""
         p = self.p
-        z1, c1 = layers.conv_forward(images[:, None], p["H1.weight"], p["H1.bias"], 2, 2, PAD_VALUE)  # (N, 12, 8, 8)
-        h1, a1 = self._hidden(z1)
-        z2, c2 = layers.conv_forward(h1, p["H2.weight"], p["H2.bias"], 2, 2, PAD_VALUE, H2_PLANES)  # (N, 12, 4, 4)
-        h2, a2 = self._hidden(z2)
+        z1, conv1 = layers.conv_forward(images[:, None], p["H1.weight"], p["H1.bias"], 2, 2, PAD_VALUE)  # (N,12,8,8)
+        h1, _ = self._hidden(z1)
+        z2, conv2 = layers.conv_forward(h1, p["H2.weight"], p["H2.bias"], 2, 2, PAD_VALUE, H2_PLANES)  # (N,12,4,4)
+        h2, _ = self._hidden(z2)
         mask = None if dropout_mask is None else dropout_mask.reshape(h2.shape[0], -1)
-        h2d, d2 = layers.dropout_forward(h2.reshape(len(h2), -1), mask)  # (N, 192)
-        z3, c3 = layers.linear_forward(h2d, p["H3.weight"], p["H3.bias"])  # (N, 30)
-        h3, a3 = self._hidden(z3)
-        z4, c4 = layers.linear_forward(h3, p["out.weight"], p["out.bias"])  # (N, 10)
-        if self.config.output == "tanh":
-            y, a4 = layers.scaled_tanh_forward(z4, *self.tanh_constants)
-        else:
-            y, a4 = z4, None
-        return y, (c1, a1, c2, a2, d2, c3, a3, c4, a4)
+        h2d, mask = layers.dropout_forward(h2.reshape(len(h2), -1), mask)  # (N, 192)
+        z3, fc3 = layers.linear_forward(h2d, p["H3.weight"], p["H3.bias"])  # (N, 30)
+        h3, _ = self._hidden(z3)
+        z4, fc4 = layers.linear_forward(h3, p["out.weight"], p["out.bias"])  # (N, 10)
+        y = layers.scaled_tanh_forward(z4, *self.tanh_constants)[0] if self.config.output == "tanh" else z4
+        return y, Activations(conv1, h1, conv2, h2, mask, fc3, h3, fc4, y)
+
+    def backward(self, dy: np.ndarray, acts: Activations) -> None:
+        """Fill `self.grads` (overwriting) from dloss/doutputs (N, 10), one layer at a time, output first."""
+        g = self.g
+        dz4 = layers.scaled_tanh_backward(dy, acts.y, *self.tanh_constants) if self.config.output == "tanh" else dy
+        dh3, g["out.weight"][...], g["out.bias"][...] = layers.linear_backward(dz4, acts.fc4)  # (N, 30)
+        dz3 = self._hidden_backward(dh3, acts.h3)
+        dh2d, g["H3.weight"][...], g["H3.bias"][...] = layers.linear_backward(dz3, acts.fc3)  # (N, 192)
+        dz2 = self._hidden_backward(layers.dropout_backward(dh2d, acts.dropout_mask).reshape(acts.h2.shape), acts.h2)
+        dh1, g["H2.weight"][...], g["H2.bias"][...] = layers.conv_backward(dz2, acts.conv2)  # (N, 12, 8, 8)
+        dz1 = self._hidden_backward(dh1, acts.h1)
+        _, g["H1.weight"][...], g["H1.bias"][...] = layers.conv_backward(dz1, acts.conv1)
 
     def loss(self, outputs: np.ndarray, targets: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
         """(loss, dloss/doutputs): MSE against +-1 targets, or softmax cross-entropy against labels."""
@@ -250,18 +282,10 @@ class Net:
         return layers.softmax_cross_entropy(outputs, labels)
 
     def loss_and_grads(self, images, targets, labels, dropout_mask=None) -> float:
-        """Batched forward and backward through layers.py; fills `self.grads`, returns the loss."""
-        images = self._check_images(images)
-        y, (c1, a1, c2, a2, d2, c3, a3, c4, a4) = self._forward(images, dropout_mask)
+        """Batched forward, loss and backward through layers.py; fills `self.grads`, returns the loss."""
+        y, acts = self.forward_with_activations(self._check_images(images), dropout_mask)
         loss, dy = self.loss(y, targets, labels)
-        dz4 = layers.scaled_tanh_backward(dy, a4, *self.tanh_constants) if self.config.output == "tanh" else dy
-        dh3, self.g["out.weight"][...], self.g["out.bias"][...] = layers.linear_backward(dz4, c4)
-        dz3 = self._hidden_backward(dh3, a3)
-        dh2d, self.g["H3.weight"][...], self.g["H3.bias"][...] = layers.linear_backward(dz3, c3)
-        dz2 = self._hidden_backward(layers.dropout_backward(dh2d, d2).reshape(a2.shape), a2)
-        dh1, self.g["H2.weight"][...], self.g["H2.bias"][...] = layers.conv_backward(dz2, c2)
-        dz1 = self._hidden_backward(dh1, a1)
-        _, self.g["H1.weight"][...], self.g["H1.bias"][...] = layers.conv_backward(dz1, c1)
+        self.backward(dy, acts)
         return loss
 
     def hessian_diagonal(self, images: np.ndarray) -> np.ndarray:
@@ -286,7 +310,7 @@ class Net:
         images = self._check_images(images)
         if not len(images):
             raise ValueError("hessian_diagonal needs at least one image")
-        y, (c1, a1, c2, a2, _, c3, a3, c4, a4) = self._forward(images)
+        y, acts = self.forward_with_activations(images)
 
         def hidden_twice(d2y, out):  # a unit's backward applied twice multiplies by f'(a)^2
             return self._hidden_backward(self._hidden_backward(d2y, out), out)
@@ -295,195 +319,19 @@ class Net:
             x, w = cache
             return x * x, w * w
 
-        def square_conv(cache):
-            shape, pad, w, b, cols, idx, planes = cache
-            return shape, pad, w * w, b, cols * cols, idx, planes
+        def square_conv(cache: layers.ConvCache) -> layers.ConvCache:
+            return cache._replace(w=cache.w * cache.w, cols=cache.cols * cache.cols)
 
         hessian = np.zeros_like(self.params)
         h = layout_views(hessian)
         d2y = np.full(y.shape, 0.2 / len(images), self.dtype)  # (N, 10): per example 2/10, averaged over N
-        output_backward = layers.scaled_tanh_backward
-        d2z4 = output_backward(output_backward(d2y, a4, *self.tanh_constants), a4, *self.tanh_constants)  # (N, 10)
-        d2h3, h["out.weight"][...], h["out.bias"][...] = layers.linear_backward(d2z4, square_linear(c4))
-        d2z3 = hidden_twice(d2h3, a3)  # (N, 30)
-        d2h2, h["H3.weight"][...], h["H3.bias"][...] = layers.linear_backward(d2z3, square_linear(c3))
-        d2z2 = hidden_twice(d2h2.reshape(a2.shape), a2)  # (N, 12, 4, 4)
-        d2h1, h["H2.weight"][...], h["H2.bias"][...] = layers.conv_backward(d2z2, square_conv(c2))
-        d2z1 = hidden_twice(d2h1, a1)  # (N, 12, 8, 8)
-        _, h["H1.weight"][...], h["H1.bias"][...] = layers.conv_backward(d2z1, square_conv(c1))
+        A, S = self.tanh_constants
+        d2z4 = layers.scaled_tanh_backward(layers.scaled_tanh_backward(d2y, y, A, S), y, A, S)  # (N, 10)
+        d2h3, h["out.weight"][...], h["out.bias"][...] = layers.linear_backward(d2z4, square_linear(acts.fc4))
+        d2z3 = hidden_twice(d2h3, acts.h3)  # (N, 30)
+        d2h2, h["H3.weight"][...], h["H3.bias"][...] = layers.linear_backward(d2z3, square_linear(acts.fc3))
+        d2z2 = hidden_twice(d2h2.reshape(acts.h2.shape), acts.h2)  # (N, 12, 4, 4)
+        d2h1, h["H2.weight"][...], h["H2.bias"][...] = layers.conv_backward(d2z2, square_conv(acts.conv2))
+        d2z1 = hidden_twice(d2h1, acts.h1)  # (N, 12, 8, 8)
+        _, h["H1.weight"][...], h["H1.bias"][...] = layers.conv_backward(d2z1, square_conv(acts.conv1))
         return hessian
-
-    # ----------------------------------------------------------------------- the fused batch-size-1 step
-
-    @property
-    def tanh_constants(self) -> tuple[float, float]:
-        """(A, S) of f(x) = A tanh(S x) for every tanh of the network."""
-        return (TANH_A, TANH_S) if self.config.tanh == "scaled" else (1.0, 1.0)
-
-    def _build_step(self) -> None:
-        """Index arrays and buffers for `step`, so a step allocates nothing."""
-        f = self.dtype
-        side = 16 + 2 * CANVAS_PAD
-        # H1's im2col on the 20x20 padded input, re-expressed on the 22x22 canvas once per shift
-        base = layers.conv_indices((1, 16, 16), 5, 2, 2, ((0,),))[0]  # (25, 64) into the 20x20 padded input
-        row, col = np.divmod(base, 20)
-        idx1 = []
-        for dy, dx in SHIFTS:  # padded[a, b] = image[a - 2 - dy, b - 2 - dx] where both lie in the 16x16 frame
-            i, j = row - 2 - dy, col - 2 - dx  # source pixel in the unshifted image
-            inside = (row >= 2) & (row < 18) & (col >= 2) & (col < 18) & (i >= 0) & (i < 16) & (j >= 0) & (j < 16)
-            idx1.append(np.where(inside, (i + CANVAS_PAD) * side + (j + CANVAS_PAD), 0))  # canvas[0] is background
-        self._idx1 = np.stack(idx1)  # (9, 25, 64) into the flat canvas
-        self._idx2 = layers.conv_indices((12, 8, 8), 5, 2, 2, H2_PLANES)  # (3, 200, 16) into H1 padded 12x12
-        # col2im for H2 as two fixed matrices: S scatters (kernel pos, output pos) -> H1 interior pos,
-        # P adds up the two groups' contributions to each H1 map (each map feeds two groups)
-        k, l = np.meshgrid(np.arange(25), np.arange(16), indexing="ij")
-        r, c = 2 * (l // 4) + k // 5, 2 * (l % 4) + k % 5  # positions in the 12x12 padded map
-        inside = (r >= 2) & (r < 10) & (c >= 2) & (c < 10)
-        self._col2im = np.zeros((25 * 16, 64), f)  # (400, 64)
-        self._col2im[(k * 16 + l)[inside], ((r - 2) * 8 + (c - 2))[inside]] = 1.0
-        self._planesum = np.zeros((12, 24), f)  # (12, 24)
-        for g, planes in enumerate(H2_PLANES):
-            for j, plane in enumerate(planes):
-                self._planesum[plane, 8 * g + j] = 1.0
-        # views of parameters and gradients in the shapes the step multiplies with
-        p, g = self.p, self.g
-        self._W1, self._gW1 = p["H1.weight"].reshape(12, 25), g["H1.weight"].reshape(12, 25)
-        self._b1, self._gb1 = p["H1.bias"].reshape(12, 64), g["H1.bias"].reshape(12, 64)
-        self._W2, self._gW2 = p["H2.weight"].reshape(3, 4, 200), g["H2.weight"].reshape(3, 4, 200)
-        self._W2T = self._W2.transpose(0, 2, 1)  # (3, 200, 4), a view
-        self._b2, self._gb2 = p["H2.bias"].reshape(3, 4, 16), g["H2.bias"].reshape(3, 4, 16)
-        # buffers
-        self._col1 = np.empty((25, 64), f)
-        self._z1 = np.empty((12, 64), f)
-        self._h1pad = np.full((12, 12, 12), PAD_VALUE, f)  # H1's maps inside their -1 border
-        self._h1 = self._h1pad[:, 2:10, 2:10]  # (12, 8, 8) view of the interior
-        self._h1flat = self._h1pad.reshape(-1)
-        self._col2 = np.empty((3, 200, 16), f)
-        self._z2 = np.empty((3, 4, 16), f)
-        self._h2 = np.empty((3, 4, 16), f)
-        self._h2d = np.empty(192, f)
-        self._z3, self._h3 = np.empty(30, f), np.empty(30, f)
-        self._z4, self._y, self._diff = np.empty(10, f), np.empty(10, f), np.empty(10, f)
-        self._dh3, self._dh2 = np.empty(30, f), np.empty(192, f)
-        self._dcol2 = np.empty((3, 200, 16), f)
-        self._dh1_groups = np.empty((24, 64), f)
-        self._dh1 = np.empty((12, 64), f)
-        self._tmp = {n: np.empty(n, f) for n in (10, 30, 192, 768)}
-
-    def _act(self, z: np.ndarray, out: np.ndarray, tanh: bool) -> None:
-        """out = f(z); z is overwritten."""
-        if tanh:
-            A, S = self.tanh_constants
-            np.multiply(z, S, out=z)
-            np.tanh(z, out=z)
-            np.multiply(z, A, out=out)
-        else:
-            np.maximum(z, 0, out=out)
-
-    def _act_grad(self, y: np.ndarray, dy: np.ndarray, out: np.ndarray, tanh: bool) -> None:
-        """out = dy * f'(z), written with the output y = f(z)."""
-        if tanh:  # f' = (S/A)(A^2 - y^2) = S A - (S/A) y^2
-            A, S = self.tanh_constants
-            tmp = self._tmp[y.size].reshape(y.shape)
-            np.multiply(y, y, out=tmp)
-            np.multiply(tmp, -S / A, out=tmp)
-            tmp += S * A
-            np.multiply(dy, tmp, out=out)
-        else:
-            np.multiply(dy, y > 0, out=out)
-
-    def step(self, canvas: np.ndarray, target: np.ndarray, label: int, shift: int = NO_SHIFT, mask=None) -> float:
-        """Forward and backward for one example; fills `self.grads` and returns the loss.
-
-        canvas: (484,) the image on its 22x22 canvas (`make_canvas`), in the network's dtype;
-        target: (10,) +-1 targets (MSE output) and label: the class (softmax output);
-        shift: index into SHIFTS (4 = none); mask: (192,) inverted-dropout mask or None.
-        The same computation as `loss_and_grads` on one image, without any allocation.
-        """
-        tanh = self.config.activation == "tanh"
-        p, g = self.p, self.g
-        # forward
-        np.take(canvas, self._idx1[shift], out=self._col1, mode="clip")  # (25, 64) im2col of the input
-        np.matmul(self._W1, self._col1, out=self._z1)  # (12, 64)
-        self._z1 += self._b1
-        self._act(self._z1.reshape(12, 8, 8), self._h1, tanh)  # into the padded H1 buffer
-        np.take(self._h1flat, self._idx2, out=self._col2, mode="clip")  # (3, 200, 16) im2col of H1
-        np.matmul(self._W2, self._col2, out=self._z2)  # (3, 4, 16)
-        self._z2 += self._b2
-        self._act(self._z2, self._h2, tanh)
-        h2 = self._h2.reshape(192)
-        if mask is not None:
-            np.multiply(h2, mask, out=self._h2d)
-            h2 = self._h2d
-        np.matmul(h2, p["H3.weight"], out=self._z3)  # (30,)
-        self._z3 += p["H3.bias"]
-        self._act(self._z3, self._h3, tanh)
-        np.matmul(self._h3, p["out.weight"], out=self._z4)  # (10,)
-        self._z4 += p["out.bias"]
-        dz4 = g["out.bias"]  # the output bias's gradient is dz4 itself: compute it in place
-        if self.config.output == "tanh":
-            self._act(self._z4, self._y, True)
-            diff = self._diff
-            np.subtract(self._y, target, out=diff)
-            loss = float(np.dot(diff, diff)) / 10.0  # mean over the 10 outputs
-            diff *= 0.2  # dloss/dy = 2 (y - t) / 10
-            self._act_grad(self._y, diff, dz4, True)
-        else:
-            np.subtract(self._z4, self._z4.max(), out=dz4)
-            np.exp(dz4, out=dz4)
-            total = float(dz4.sum())
-            dz4 /= total  # softmax probabilities
-            loss = -math.log(max(float(dz4[label]), 1e-45))
-            dz4[label] -= 1.0  # dloss/dlogits = p - onehot
-        # backward
-        np.outer(self._h3, dz4, out=g["out.weight"])  # (30, 10)
-        np.matmul(p["out.weight"], dz4, out=self._dh3)  # (30,)
-        self._act_grad(self._h3, self._dh3, g["H3.bias"], tanh)  # dz3, (30,)
-        np.outer(h2, g["H3.bias"], out=g["H3.weight"])  # (192, 30)
-        np.matmul(p["H3.weight"], g["H3.bias"], out=self._dh2)  # (192,)
-        if mask is not None:
-            self._dh2 *= mask
-        self._act_grad(self._h2, self._dh2.reshape(3, 4, 16), self._gb2, tanh)  # dz2, (3, 4, 16)
-        np.matmul(self._gb2, self._col2.transpose(0, 2, 1), out=self._gW2)  # (3, 4, 200)
-        np.matmul(self._W2T, self._gb2, out=self._dcol2)  # (3, 200, 16)
-        np.matmul(self._dcol2.reshape(24, 400), self._col2im, out=self._dh1_groups)  # (24, 64)
-        np.matmul(self._planesum, self._dh1_groups, out=self._dh1)  # (12, 64)
-        self._act_grad(self._h1, self._dh1.reshape(12, 8, 8), self._gb1.reshape(12, 8, 8), tanh)  # dz1
-        np.matmul(self._gb1, self._col1.T, out=self._gW1)  # (12, 25)
-        return loss
-
-
-# --------------------------------------------------------------------------- checkpoints
-
-CHECKPOINT_FORMAT = "lecun1989-checkpoint-1"
-
-
-def save_checkpoint(path: str | os.PathLike, net: Net, meta: dict | None = None) -> Path:
-    """Parameters and config (as JSON text) in an .npz, no pickle."""
-    header = {"format": CHECKPOINT_FORMAT, "config": asdict(net.config), "meta": meta or {}}
-    arrays = {"header": np.array(json.dumps(header, sort_keys=True))}
-    arrays.update(net.state_dict())
-    return save_npz(path, arrays)
-
-
-def load_checkpoint(path: str | os.PathLike, dtype=np.float32) -> tuple[Net, dict]:
-    """(net, meta) from a checkpoint; a DataFormatError for anything corrupt or mismatched."""
-    arrays = load_npz(path, "checkpoint")
-    if "header" not in arrays or arrays["header"].dtype.kind != "U" or arrays["header"].shape != ():
-        raise DataFormatError(f"checkpoint {path} has no header: not a lecun1989 checkpoint")
-    try:
-        header = json.loads(str(arrays["header"]))
-        if header.get("format") != CHECKPOINT_FORMAT:
-            found = header.get("format")
-            raise DataFormatError(f"checkpoint {path} has format {found!r}, expected {CHECKPOINT_FORMAT!r}")
-        config = Config(**header["config"])
-    except (json.JSONDecodeError, TypeError, KeyError, AttributeError, ValueError) as error:
-        if isinstance(error, DataFormatError):
-            raise
-        raise DataFormatError(f"checkpoint {path} has a malformed header ({error})") from None
-    net = Net(config, dtype=dtype)
-    try:
-        net.load_state_dict(arrays)
-    except DataFormatError as error:
-        raise DataFormatError(f"checkpoint {path}: {error}") from None
-    return net, header.get("meta", {})

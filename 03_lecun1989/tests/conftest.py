@@ -1,9 +1,12 @@
-"""Small generated data shared by the tests: no MNIST needed."""
+"""Small generated data and checks shared by the tests: no MNIST needed."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from lecun1989.model import LAYOUT
+
+from shared.gradcheck import gradcheck
 
 
 def make_digits(n: int, seed: int = 0) -> dict[str, np.ndarray]:
@@ -30,3 +33,38 @@ def toy_data() -> dict[str, np.ndarray]:
         for key, value in make_digits(n, seed).items():
             data[f"{key}_{split}"] = value
     return data
+
+
+def example(rng, n=1):
+    images = rng.uniform(-1, 1, (n, 16, 16))
+    labels = rng.integers(0, 10, n)
+    targets = -np.ones((n, 10))
+    targets[np.arange(n), labels] = 1.0
+    return images, targets, labels
+
+
+def sampled_gradcheck(net, loss, analytic, per_tensor=40, seed=0):
+    """Finite differences on up to `per_tensor` random entries of every parameter tensor.
+
+    Each tensor's sampled entries are copied into a small float64 "probe" array that the loss
+    writes back into the network before every evaluation, so shared.gradcheck can perturb it.
+    """
+    rng = np.random.default_rng(seed)
+    inputs, expected, offset = {}, {}, 0
+    probes = []
+    for name, shape in LAYOUT:
+        size = int(np.prod(shape))
+        chosen = offset + rng.choice(size, min(per_tensor, size), replace=False)
+        inputs[name] = net.params[chosen].copy()
+        expected[name] = analytic[chosen]
+        probes.append((chosen, inputs[name]))
+        offset += size
+
+    def probed_loss():
+        for chosen, probe in probes:
+            net.params[chosen] = probe
+        return loss()
+
+    report = gradcheck(probed_loss, inputs, expected, tolerance=1e-6)
+    report.assert_ok()
+    return report

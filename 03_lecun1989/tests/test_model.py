@@ -1,8 +1,6 @@
-import json
-
 import numpy as np
 import pytest
-from lecun1989.data import DataFormatError, load_npz, save_npz
+from conftest import example, sampled_gradcheck
 from lecun1989.model import (
     H2_PLANES,
     LAYOUT,
@@ -11,23 +9,11 @@ from lecun1989.model import (
     Net,
     h2_connection_mask,
     layout_views,
-    load_checkpoint,
     make_canvas,
-    save_checkpoint,
     shift_images,
 )
 
-from shared.gradcheck import gradcheck
-
 MODERN = Config(activation="relu", output="linear", dropout=0.25, output_bias=0.0)
-
-
-def example(rng, n=1):
-    images = rng.uniform(-1, 1, (n, 16, 16))
-    labels = rng.integers(0, 10, n)
-    targets = -np.ones((n, 10))
-    targets[np.arange(n), labels] = 1.0
-    return images, targets, labels
 
 
 def test_size_matches_the_paper():
@@ -51,8 +37,8 @@ def test_h2_maps_do_not_react_to_unconnected_h1_maps():
     rng = np.random.default_rng(0)
     net = Net(Config(), rng, dtype=np.float64)
     images = rng.uniform(-1, 1, (1, 16, 16))
-    _, caches = net._forward(images)
-    h1 = caches[1]  # H1's output
+    _, acts = net.forward_with_activations(images)
+    h1 = acts.h1  # H1's output
     from lecun1989 import layers
 
     base, _ = layers.conv_forward(h1, net.p["H2.weight"], net.p["H2.bias"], 2, 2, -1.0, H2_PLANES)
@@ -79,33 +65,6 @@ def test_same_seed_gives_the_same_weights():
     np.testing.assert_array_equal(a.params, b.params)
 
 
-def sampled_gradcheck(net, loss, analytic, per_tensor=40, seed=0):
-    """Finite differences on up to `per_tensor` random entries of every parameter tensor.
-
-    Each tensor's sampled entries are copied into a small float64 "probe" array that the loss
-    writes back into the network before every evaluation, so shared.gradcheck can perturb it.
-    """
-    rng = np.random.default_rng(seed)
-    inputs, expected, offset = {}, {}, 0
-    probes = []
-    for name, shape in LAYOUT:
-        size = int(np.prod(shape))
-        chosen = offset + rng.choice(size, min(per_tensor, size), replace=False)
-        inputs[name] = net.params[chosen].copy()
-        expected[name] = analytic[chosen]
-        probes.append((chosen, inputs[name]))
-        offset += size
-
-    def probed_loss():
-        for chosen, probe in probes:
-            net.params[chosen] = probe
-        return loss()
-
-    report = gradcheck(probed_loss, inputs, expected, tolerance=1e-6)
-    report.assert_ok()
-    return report
-
-
 @pytest.mark.parametrize("config", [Config(), Config(tanh="plain"), MODERN], ids=["1989", "plain-tanh", "modern"])
 def test_whole_network_gradcheck(config):
     rng = np.random.default_rng(1)
@@ -122,45 +81,6 @@ def test_whole_network_gradcheck(config):
 
     report = sampled_gradcheck(net, loss, analytic)
     assert set(report.errors) == {name for name, _ in LAYOUT}  # every layer's weights and biases
-
-
-@pytest.mark.parametrize("config", [Config(), Config(tanh="plain"), MODERN], ids=["1989", "plain-tanh", "modern"])
-def test_fused_step_equals_batched_backward_for_every_shift(config):
-    rng = np.random.default_rng(2)
-    net = Net(config, rng, dtype=np.float64)
-    images, targets, labels = example(rng)
-    mask = (rng.random(192) < 0.75) / 0.75 if config.dropout else None
-    canvas = make_canvas(images, np.float64)[0]
-    for shift in range(len(SHIFTS)):
-        expected_loss = net.loss_and_grads(
-            shift_images(images, [shift]), targets, labels, None if mask is None else mask[None]
-        )
-        expected = net.grads.copy()
-        net.grads[...] = np.nan  # the step must overwrite every gradient
-        loss = net.step(canvas, targets[0], int(labels[0]), shift, mask)
-        assert loss == pytest.approx(expected_loss, rel=1e-12)
-        np.testing.assert_allclose(net.grads, expected, rtol=1e-10, atol=1e-13)
-
-
-def test_fused_step_gradcheck():
-    rng = np.random.default_rng(3)
-    net = Net(Config(), rng, dtype=np.float64)
-    images, targets, labels = example(rng)
-    canvas = make_canvas(images, np.float64)[0]
-    net.step(canvas, targets[0], int(labels[0]), 0)
-    analytic = net.grads.copy()
-    sampled_gradcheck(net, lambda: net.step(canvas, targets[0], int(labels[0]), 0), analytic, per_tensor=100)
-
-
-def test_float32_step_agrees_with_float64():
-    rng = np.random.default_rng(4)
-    net64 = Net(Config(), rng, dtype=np.float64)
-    net32 = Net(Config(), dtype=np.float32)
-    net32.params[...] = net64.params
-    images, targets, _labels = example(rng)
-    net64.step(make_canvas(images, np.float64)[0], targets[0], 0)
-    net32.step(make_canvas(images, np.float32)[0], targets[0].astype(np.float32), 0)
-    np.testing.assert_allclose(net32.grads, net64.grads, rtol=1e-3, atol=1e-6)
 
 
 def test_shift_moves_the_digit_and_fills_with_background():
@@ -193,56 +113,6 @@ def test_forward_rejects_wrong_image_shapes():
 def test_config_rejects_bad_values(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Config(**kwargs)
-
-
-def test_checkpoint_round_trip(tmp_path):
-    net = Net(MODERN, np.random.default_rng(5))
-    path = save_checkpoint(tmp_path / "model.npz", net, {"note": "hello"})
-    loaded, meta = load_checkpoint(path)
-    assert loaded.config == MODERN and meta == {"note": "hello"}
-    np.testing.assert_array_equal(loaded.params, net.params)
-    images = np.random.default_rng(0).uniform(-1, 1, (3, 16, 16))
-    np.testing.assert_array_equal(loaded.forward(images), net.forward(images))
-
-
-def test_corrupted_checkpoint_is_a_clear_error(tmp_path):
-    path = save_checkpoint(tmp_path / "model.npz", Net(Config(), np.random.default_rng(0)))
-    raw = bytearray(path.read_bytes())
-    path.write_bytes(bytes(raw[: len(raw) // 2]))  # truncated
-    with pytest.raises(DataFormatError, match=r"not a valid \.npz"):
-        load_checkpoint(path)
-
-
-def rewrite(path, change):
-    arrays = load_npz(path)
-    change(arrays)
-    save_npz(path, arrays)
-
-
-@pytest.mark.parametrize(
-    "change, message",
-    [
-        (lambda a: a.update({"H3.weight": np.zeros((100, 30), np.float32)}), "H3.weight has shape"),
-        (lambda a: a.pop("out.bias"), "missing the parameters"),
-        (lambda a: a.pop("header"), "no header"),
-        (lambda a: a.update(header=np.array(json.dumps({"format": "other"}))), "format"),
-        (lambda a: a.update(header=np.array("{not json")), "malformed header"),
-        (lambda a: a.update({"H1.bias": np.full((12, 8, 8), np.nan, np.float32)}), "finite"),
-    ],
-)
-def test_mismatched_checkpoint_is_a_clear_error(tmp_path, change, message):
-    path = save_checkpoint(tmp_path / "model.npz", Net(Config(), np.random.default_rng(0)))
-    rewrite(path, change)
-    with pytest.raises(DataFormatError, match=message):
-        load_checkpoint(path)
-
-
-def test_checkpoint_with_a_bad_config_is_a_clear_error(tmp_path):
-    path = save_checkpoint(tmp_path / "model.npz", Net(Config(), np.random.default_rng(0)))
-    header = {"format": "lecun1989-checkpoint-1", "config": {"activation": "swish"}, "meta": {}}
-    rewrite(path, lambda a: a.update(header=np.array(json.dumps(header))))
-    with pytest.raises(DataFormatError, match="activation"):
-        load_checkpoint(path)
 
 
 def test_layout_covers_every_parameter_once():
@@ -338,3 +208,25 @@ def test_hessian_diagonal_is_positive_and_needs_the_mse_output():
         Net(MODERN, rng=np.random.default_rng(0)).hessian_diagonal(images)
     with pytest.raises(ValueError, match="at least one"):
         net.hessian_diagonal(images[:0])
+
+
+def test_model_files_import_only_numpy_the_standard_library_and_their_folder():
+    import ast
+    import sys
+    from pathlib import Path
+
+    import lecun1989
+
+    folder = Path(lecun1989.__file__).parent
+    for name in ("layers.py", "model.py", "fast.py", "optim.py"):
+        tree = ast.parse((folder / name).read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                modules = [] if node.level else [node.module]  # relative: this folder
+            else:
+                continue
+            for module in modules:
+                top = module.split(".")[0]
+                assert top == "numpy" or top in sys.stdlib_module_names, f"{name} imports {module}"

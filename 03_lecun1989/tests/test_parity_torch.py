@@ -5,6 +5,7 @@ import pytest
 from lecun1989 import layers
 from lecun1989.bench import torch_forward
 from lecun1989.data import resize_bilinear
+from lecun1989.fast import FusedStep
 from lecun1989.model import H2_PLANES, Config, Net, make_canvas
 from lecun1989.optim import SGD, AdamW
 
@@ -104,9 +105,9 @@ def test_sgd_steps_follow_torch_sgd():
     targets = -np.ones((20, 10))
     targets[np.arange(20), rng.integers(0, 10, 20)] = 1.0
     ours, theirs = SGD(net.params, net.grads, 0.03), torch.optim.SGD(list(params.values()), lr=0.03)
-    canvas = make_canvas(images, np.float64)
+    canvas, fused = make_canvas(images, np.float64), FusedStep(net)
     for i in range(20):  # batch size 1, as in the paper
-        net.step(canvas[i], targets[i], 0)
+        fused.step(canvas[i], targets[i], 0)
         ours.step()
         loss = torch.mean(
             (torch.tensor(targets[i : i + 1]) - torch_forward(params, torch.tensor(images[i : i + 1, None]))) ** 2
