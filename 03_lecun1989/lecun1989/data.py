@@ -33,6 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
+from shared.checkpoint import CheckpointError
+from shared.checkpoint import load as load_arrays
 from shared.data import cache_dir, load_mnist
 from shared.seeding import make_rng
 
@@ -44,7 +46,6 @@ __all__ = [
     "bilinear_matrix",
     "default_path",
     "ensure_prepro",
-    "load_npz",
     "load_prepro",
     "prepro",
     "resize_bilinear",
@@ -55,6 +56,7 @@ N_TRAIN, N_TEST = 7291, 2007  # the paper's training and test set sizes
 SIZE = 16  # the paper's images are 16x16
 N_CLASSES = 10
 SPLITS = ("train", "test")
+MAX_PREPRO_BYTES = 256 * 2**20  # the real file is 12 MB; a header claiming more is refused before any array is read
 
 
 class DataFormatError(ValueError):
@@ -127,18 +129,6 @@ def save_npz(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> Path:
     return path
 
 
-def load_npz(path: str | os.PathLike, what: str = "file") -> dict[str, np.ndarray]:
-    """All arrays of an .npz (no pickle), or a DataFormatError saying what is wrong with it."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataFormatError(f"{what} {path} does not exist")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            return {name: archive[name] for name in archive.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as error:
-        raise DataFormatError(f"{what} {path} is not a valid .npz file ({error})") from None
-
-
 # --------------------------------------------------------------------------- the prepro
 
 
@@ -176,8 +166,18 @@ def default_path(seed: int = 1337) -> Path:
 
 
 def load_prepro(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Load and validate a prepro file: shapes, dtypes, value ranges, one-hot +-1 targets."""
-    arrays = load_npz(path, "prepro file")
+    """Load and validate a prepro file: shapes, dtypes, value ranges, one-hot +-1 targets.
+
+    The file is read by `shared.checkpoint.load`, which checks every array's header against
+    the bytes the file holds and against MAX_PREPRO_BYTES before allocating, and refuses pickle.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataFormatError(f"prepro file {path} does not exist; build it: python -m lecun1989 prepro")
+    try:
+        arrays, _ = load_arrays(path, MAX_PREPRO_BYTES, require_meta=False)
+    except CheckpointError as error:
+        raise DataFormatError(f"prepro file: {error}") from None
     for split in SPLITS:
         for key in ("x", "y", "label"):
             if f"{key}_{split}" not in arrays:
@@ -195,6 +195,8 @@ def load_prepro(path: str | os.PathLike) -> dict[str, np.ndarray]:
             raise DataFormatError(f"prepro file {path}: {split} arrays must be float32, got {x.dtype}, {y.dtype}")
         if not np.all(np.isfinite(x)) or x.min() < -1.0 or x.max() > 1.0:
             raise DataFormatError(f"prepro file {path}: {split} pixels must be finite and in [-1, 1]")
+        if not np.issubdtype(label.dtype, np.integer):
+            raise DataFormatError(f"prepro file {path}: {split} labels must be integers, got {label.dtype}")
         if label.max() >= N_CLASSES or not np.array_equal(y.argmax(1), label) or not np.all(np.abs(y) == 1.0):
             raise DataFormatError(f"prepro file {path}: {split} targets are not +-1 one-hot codes of the labels")
     return arrays

@@ -26,12 +26,14 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.plotting import image_grid, plot_curves
+from shared.checks import check_memory
 from shared.progress import Progress
 from shared.results import write_results
 from shared.seeding import make_rng
 
-from .model import NO_SHIFT, SHIFTS, Config, Net, make_canvas, save_checkpoint
+from .checkpoint import save_checkpoint
+from .fast import FusedStep
+from .model import NO_SHIFT, SHIFTS, Config, Net, make_canvas
 from .optim import OPTIMIZERS, make_optimizer
 
 __all__ = ["FAITHFUL", "MODERN", "DivergedError", "RunConfig", "TrainResult", "evaluate", "format_eval", "train"]
@@ -137,8 +139,11 @@ def train(
     """
     x_train, y_train, label_train = _check_data(data, "train")
     x_test, y_test, label_test = _check_data(data, "test")
+    per_digit = (484 + 10 + (192 if run.model.dropout > 0 else 0)) * 4  # canvas, targets, a pass's dropout masks
+    check_memory(len(x_train) * per_digit, f"training on {len(x_train)} digits")  # before allocating any of it
     rng = make_rng(run.seed)
     net = Net(run.model, rng)
+    fused = FusedStep(net)  # the batched Net.loss_and_grads, specialised to one example (tests tie the two)
     optimizer = make_optimizer(run.optimizer, net.params, net.grads, run.lr)
     canvas = make_canvas(x_train, net.dtype)  # (N, 484)
     targets = y_train.astype(net.dtype)  # (N, 10)
@@ -159,7 +164,7 @@ def train(
             masks = (rng.random((n, 192)) < keep).astype(net.dtype) / net.dtype.type(keep)  # (N, 192)
         bar = Progress(n, f"pass {pass_index + 1}/{run.passes}", unit="ex") if progress else None
         total = 0.0
-        step_fn, update = net.step, optimizer.step
+        step_fn, update = fused.step, optimizer.step
         for i in range(n):
             total += step_fn(canvas[i], targets[i], labels[i], shifts[i], None if masks is None else masks[i])
             update()
@@ -224,6 +229,8 @@ def save_outputs(result: TrainResult, run: RunConfig, data: dict, out: Path, plo
 
 
 def plot_outputs(result: TrainResult, data: dict, out: Path) -> None:
+    from shared.plotting import image_grid, plot_curves  # matplotlib: imported only when plotting
+
     kernels = result.net.p["H1.weight"][:, 0]  # (12, 5, 5)
     image_grid(out / "h1_kernels.png", kernels, [f"H1 map {i}" for i in range(12)], ncols=6, cmap="bwr", symmetric=True)
     predictions = result.final["test"]["predictions"]

@@ -5,7 +5,7 @@ import pytest
 from lecun1989 import data
 from lecun1989.data import DataFormatError, bilinear_matrix, load_prepro, resize_bilinear, save_npz
 
-from shared.data import DataError
+from shared.testing import data_or_skip
 
 
 def fake_mnist(dataset, split):
@@ -101,7 +101,7 @@ def test_missing_prepro_file_is_a_clear_error(tmp_path):
 def test_corrupt_prepro_file_is_a_clear_error(tmp_path):
     path = tmp_path / "bad.npz"
     path.write_bytes(b"this is not a zip file")
-    with pytest.raises(DataFormatError, match=r"not a valid \.npz"):
+    with pytest.raises(DataFormatError, match=r"not a readable \.npz"):
         load_prepro(path)
 
 
@@ -124,10 +124,9 @@ def test_malformed_prepro_arrays_are_rejected(tmp_path, change, message):
 
 
 def test_real_mnist_prepro_smoke():
-    try:
-        arrays = data.prepro(seed=0, n_train=20, n_test=10)
-    except DataError as error:
-        pytest.skip(f"MNIST not available: {error}")
+    for stem in ("train-images", "train-labels", "t10k-images", "t10k-labels"):
+        data_or_skip(f"mnist/{stem}-idx{3 if 'images' in stem else 1}-ubyte")
+    arrays = data.prepro(seed=0, n_train=20, n_test=10)
     assert arrays["x_train"].shape == (20, 16, 16)
     assert -1.0 <= arrays["x_train"].min() and arrays["x_train"].max() <= 1.0
     assert arrays["x_train"].min() == -1.0  # MNIST's background is 0, which maps to -1

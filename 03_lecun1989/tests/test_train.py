@@ -2,7 +2,8 @@ import json
 
 import numpy as np
 import pytest
-from lecun1989.model import Config, load_checkpoint
+from lecun1989.checkpoint import load_checkpoint
+from lecun1989.model import Config
 from lecun1989.train import FAITHFUL, MODERN, RunConfig, evaluate, format_eval, train, with_overrides
 
 
