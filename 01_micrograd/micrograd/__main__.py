@@ -1,66 +1,65 @@
-"""python -m micrograd: train micrograd's two-moons demo; `repro` reruns the README results.
+"""python -m micrograd <command> [options]: micrograd's two-moons demo on a scalar autograd engine.
 
-    python -m micrograd                        the demo (defaults = micrograd's settings)
-    python -m micrograd --steps 50 --seed 3    options: steps, seed, points, noise, alpha, out
-    python -m micrograd repro                  the README results table, exactly (writes results.json)
-    python -m micrograd repro --seeds 0 1 2    the same settings over several seeds
+commands:
+  train     the demo (the default command): MLP(2, [16, 16, 1]) on 100 moons points, 100 SGD steps
+  repro     rerun the README results and write results.json: --only derivative (the difference-quotient
+            table), --only moons (the demo with micrograd's settings; --seeds S... for several seeds)
+  bench     our training step and backward() next to Karpathy's micrograd (and PyTorch, if installed)
 
-Outputs (in --out, default runs/micrograd/): decision_boundary.png, training.png,
-graph.png and graph.dot (the lecture's neuron, with its gradients), results.json.
+Outputs of train and repro (in --out, default runs/01_micrograd/<command>): decision_boundary.png,
+training.png, graph.png and graph.dot (the lecture's neuron, with its gradients), results.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import time
 from pathlib import Path
 
+from shared.cli import App, CLIError, bounded_int, header, non_negative_float, positive_int, prepare_out, wrote
 from shared.progress import Progress
-from shared.results import output_dir, write_results
+from shared.results import write_results
 from shared.seeding import make_rng
 
+from . import bench
 from .data import make_moons
 from .graph import draw_graph, neuron_example, to_dot
 from .nn import MLP
+from .numerical import derivative_table
 from .plots import plot_decision_boundary, plot_training
-from .train import StepRecord, train
+from .train import StepRecord, check_graph_memory, train
 
 # micrograd's demo.ipynb: make_moons(n_samples=100, noise=0.1), MLP(2, [16, 16, 1]), alpha 1e-4, 100 steps, seed 1337
 REFERENCE = {"steps": 100, "points": 100, "noise": 0.1, "alpha": 1e-4, "seed": 1337}
 HIDDEN = [16, 16]
+ASSETS = Path(__file__).resolve().parent.parent / "assets"  # the README's figures
+FIGURES = ("decision_boundary.png", "training.png", "graph.png")
+
+# Limits on flags, checked before anything is allocated (README, "Bad input").
+MAX_STEPS = 1_000_000  # one StepRecord per step is kept; a million steps is days of training already
+MAX_POINTS = 1_000_000  # and, below that, the memory the graph needs (train.BYTES_PER_POINT) must be available
+MAX_NOISE = 10.0  # the moons have radius 1: noise of 10 is already nothing but noise
+MAX_ALPHA = 1.0  # the L2 step alone is p -= lr 2 alpha p with lr up to 1: above alpha = 1 it makes |p| grow
 
 
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
-    return value
+def bounded_float(maximum: float):
+    """An argparse type: a finite number in [0, maximum] (shared.cli has no upper-bounded float)."""
 
+    def parse(text: str) -> float:
+        value = non_negative_float(text)
+        if not value <= maximum:
+            raise argparse.ArgumentTypeError(f"{text!r} must be at most {maximum:g}")
+        return value
 
-def seed_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"seeds are non-negative integers, got {value}")
-    return value
-
-
-def non_negative_float(text: str) -> float:
-    value = float(text)
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
-    return value
-
-
-def at_least_two(text: str) -> int:
-    value = int(text)
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"need at least 2 points (one per moon), got {value}")
-    return value
+    parse.__name__ = "number"
+    return parse
 
 
 def run_demo(steps: int, seed: int, points: int, noise: float, alpha: float, out: Path, print_every: int = 10) -> dict:
     """Train on the moons, save the pictures, and return the headline metrics."""
+    check_graph_memory(points, f"--points {points}")
     rng = make_rng(seed)  # one generator: first the data, then the weights
     X, labels = make_moons(points, noise, rng)
     y = 2 * labels - 1  # {0, 1} -> {-1, +1} for the max-margin loss
@@ -76,9 +75,13 @@ def run_demo(steps: int, seed: int, points: int, noise: float, alpha: float, out
         progress.update(record.step + 1, loss=record.loss, accuracy=record.accuracy)
 
     start = time.perf_counter()
-    history = train(model, X, y, steps=steps, alpha=alpha, on_step=on_step)
+    try:
+        history = train(model, X, y, steps=steps, alpha=alpha, on_step=on_step)
+    except FloatingPointError as error:  # a diverging run is the user's settings, not a bug
+        raise CLIError(f"{error}; choose a smaller --alpha or --noise") from None
+    finally:
+        progress.close()
     seconds = time.perf_counter() - start
-    progress.close()
 
     last = history[-1]
     first_full = next((r.step for r in history if r.accuracy == 1.0), None)
@@ -102,66 +105,96 @@ def run_demo(steps: int, seed: int, points: int, noise: float, alpha: float, out
     }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m micrograd",
-        description="Train micrograd's two-moons demo with a scalar autograd engine. "
-        "Subcommand `repro` reruns the README results table.",
-    )
-    parser.add_argument("--steps", type=positive_int, default=REFERENCE["steps"], help="SGD steps (default 100)")
-    parser.add_argument("--seed", type=seed_int, default=REFERENCE["seed"], help="seed for data and weights")
-    parser.add_argument("--points", type=at_least_two, default=REFERENCE["points"], help="moons points")
-    parser.add_argument("--noise", type=non_negative_float, default=REFERENCE["noise"], help="moons noise std")
-    parser.add_argument("--alpha", type=non_negative_float, default=REFERENCE["alpha"], help="L2 strength")
-    parser.add_argument("--print-every", type=positive_int, default=10, help="log a step line every N steps")
-    parser.add_argument("--out", default=None, help="output folder (default runs/micrograd/)")
-    return parser
+app = App("micrograd", "01_micrograd", __doc__, default="train")
 
 
-def build_repro_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m micrograd repro",
-        description="The README results table: the demo with micrograd's settings "
-        "(100 points, noise 0.1, MLP(2, [16, 16, 1]), alpha 1e-4, 100 steps); writes results.json.",
-    )
-    parser.add_argument("--seeds", type=seed_int, nargs="+", default=[REFERENCE["seed"]],
-                        help="one or more seeds (default 1337); several nest results.json by seed")  # fmt: skip
-    parser.add_argument("--out", default=None, help="output folder (default runs/micrograd/)")
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
+def cmd_train(args: argparse.Namespace) -> int:
+    check_graph_memory(args.points, f"--points {args.points}")
+    out = prepare_out(args)
+    header(args, steps=args.steps, points=args.points, noise=args.noise, alpha=args.alpha, out=out)
     start = time.perf_counter()
-    if argv and argv[0] == "repro":
-        args = build_repro_parser().parse_args(argv[1:])
-        out = output_dir(args.out, "micrograd")
+    metrics = run_demo(args.steps, args.seed, args.points, args.noise, args.alpha, out, args.print_every)
+    path = write_results(out, metrics, time.perf_counter() - start, args.seed)
+    wrote(path, *(out / name for name in (*FIGURES, "graph.dot")))
+    return 0
+
+
+train_parser = app.command("train", cmd_train, help="the two-moons demo (micrograd's settings by default)", seed=1337)
+train_parser.add_argument("--steps", type=bounded_int(1, MAX_STEPS), default=REFERENCE["steps"],
+                          help="SGD steps (default 100)")  # fmt: skip
+train_parser.add_argument("--points", type=bounded_int(2, MAX_POINTS), default=REFERENCE["points"],
+                          help="moons points (default 100)")  # fmt: skip
+train_parser.add_argument("--noise", type=bounded_float(MAX_NOISE), default=REFERENCE["noise"],
+                          help=f"moons noise std, 0 to {MAX_NOISE:g} (default 0.1)")  # fmt: skip
+train_parser.add_argument("--alpha", type=bounded_float(MAX_ALPHA), default=REFERENCE["alpha"],
+                          help=f"L2 strength, 0 to {MAX_ALPHA:g} (default 1e-4)")  # fmt: skip
+train_parser.add_argument("--print-every", type=positive_int, default=10, help="log a step line every N steps")
+
+
+def print_derivative_table(rows: list[dict]) -> None:
+    print("f(x) = x^3 at x = 3, true slope 27:")
+    print(f"  {'h':>6}  {'one-sided':>20} {'error':>9}  {'central':>20} {'error':>9}")
+    for r in rows:
+        print(f"  {r['h']:6.0e}  {r['one_sided']:20.15f} {r['one_sided_error']:9.1e}  "
+              f"{r['central']:20.15f} {r['central_error']:9.1e}")  # fmt: skip
+
+
+def cmd_repro(args: argparse.Namespace) -> int:
+    names = args.only or ["derivative", "moons"]
+    seeds = args.seeds or [args.seed]
+    if args.assets and ("moons" not in names or len(seeds) != 1):
+        raise CLIError("--assets copies the figures of one moons run: use it without --only derivative or --seeds")
+    out = prepare_out(args)
+    header(args, rows=",".join(names), seeds=" ".join(map(str, seeds)), out=out)
+    start = time.perf_counter()
+    metrics, written = {}, []
+    if "derivative" in names:
+        rows = derivative_table()
+        print_derivative_table(rows)
+        metrics["derivative"] = {"function": "x^3", "x": 3.0, "slope": 27.0, "rows": rows}
+    if "moons" in names:
         settings = {k: v for k, v in REFERENCE.items() if k != "seed"}
         runs = {}
-        for seed in args.seeds:
-            folder = out if len(args.seeds) == 1 else out / f"seed_{seed}"
+        for seed in seeds:
+            folder = out if len(seeds) == 1 else out / f"seed_{seed}"
             folder.mkdir(parents=True, exist_ok=True)
             runs[seed] = run_demo(seed=seed, out=folder, **settings)
-        if len(args.seeds) == 1:
-            metrics, seed = runs[args.seeds[0]], args.seeds[0]
+            written += [folder / name for name in FIGURES]
+        if len(seeds) == 1:
+            metrics["moons"] = runs[seeds[0]]
         else:
-            metrics = {f"seed_{s}": m for s, m in runs.items()}
-            metrics["summary"] = {
+            metrics["moons"] = {f"seed_{s}": m for s, m in runs.items()}
+            metrics["moons"]["summary"] = {
                 "runs": len(runs),
                 "runs_at_full_accuracy": sum(m["train_accuracy"] == 1.0 for m in runs.values()),
                 "mean_final_loss": sum(m["final_loss"] for m in runs.values()) / len(runs),
             }
-            seed = None  # each configuration names its own seed
-    else:
-        if argv and argv[0] == "demo":
-            argv = argv[1:]
-        args = build_parser().parse_args(argv)
-        out = output_dir(args.out, "micrograd")
-        metrics = run_demo(args.steps, args.seed, args.points, args.noise, args.alpha, out, args.print_every)
-        seed = args.seed
-    path = write_results(out, metrics, time.perf_counter() - start, seed)
-    print(f"wrote {path} and the PNG/DOT drawings in {out}/")
+    path = write_results(out, metrics, time.perf_counter() - start, seeds[0] if len(seeds) == 1 else None)
+    wrote(path, *written)
+    if args.assets:
+        ASSETS.mkdir(exist_ok=True)
+        wrote(*(shutil.copy(out / name, ASSETS / name) for name in FIGURES))
     return 0
+
+
+repro_parser = app.command(
+    "repro",
+    cmd_repro,
+    help="rerun the README results (every row without --only) and write results.json",
+    only=["derivative", "moons"],
+    seeds=True,
+    seed=1337,
+)
+repro_parser.add_argument("--assets", action="store_true", help=f"also copy {', '.join(FIGURES)} to {ASSETS}")
+
+bench_parser = app.command(
+    "bench", bench.run, help="time training and backward() next to Karpathy's micrograd (and PyTorch)", seed=1337
+)
+bench.add_arguments(bench_parser)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return app.main(argv)
 
 
 if __name__ == "__main__":

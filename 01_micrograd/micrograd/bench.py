@@ -1,6 +1,7 @@
-"""python -m micrograd.bench: time the moons training and one large backward, next to Karpathy's micrograd.
+"""Time the moons training and one large backward(), next to Karpathy's micrograd.
 
-    python -m micrograd.bench --reference /tmp/mg/micrograd-0.1.0-py3-none-any.whl
+    python -m micrograd bench --reference /tmp/mg/micrograd-0.1.0-py3-none-any.whl
+    python -m micrograd.bench ...            the same command, by its old name
 
 Karpathy's micrograd (PyPI `micrograd` 0.1.0) is a comparison only, never a dependency,
 and it is also called `micrograd`, so it is not imported by name: its two source files
@@ -12,7 +13,10 @@ training with float64 tensors, as a point of reference for what vectorisation bu
 
 Both engines train the same MLP from the same initial weights on the same points with
 micrograd's demo loop, so their losses must agree (up to the order in which gradient
-contributions are summed); the bench prints the largest difference.
+contributions are summed); the bench prints the largest difference. The training steps run
+interleaved (one step of each engine in turn) and the backward passes alternately
+(`shared.timing.best_times`), so that the load of a shared machine hits both alike. The bench
+writes its ratios to results.json in --out (default runs/01_micrograd/bench).
 """
 
 from __future__ import annotations
@@ -25,15 +29,20 @@ import sys
 import time
 import types
 import zipfile
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
+from shared.cli import CLIError, bounded_int, header, prepare_out, wrote
+from shared.results import write_results
 from shared.seeding import make_rng
+from shared.timing import Timer, best_times
 
 from .data import make_moons
+from .fast import backward_fast, topological_order_fast
 from .nn import MLP
-from .train import max_margin_loss, sgd_step, train
+from .train import check_graph_memory, max_margin_loss, sgd_step, train
 
 SOURCES = ("micrograd/engine.py", "micrograd/nn.py")
 
@@ -169,12 +178,13 @@ def copy_weights(source: MLP, target) -> None:
         q.data = p.data
 
 
-def train_torch(model: MLP, X: np.ndarray, y: np.ndarray, steps: int, alpha: float):
-    """The same training with PyTorch float64 tensors; (losses, seconds) or None without torch."""
+def train_torch(model: MLP, X: np.ndarray, y: np.ndarray, steps: int, alpha: float, threads: int = 1):
+    """The same training with PyTorch float64 tensors on `threads` threads; (losses, seconds) or None."""
     try:
         import torch
     except ImportError:
         return None
+    torch.set_num_threads(threads)
     params = []
     for layer in model.layers:
         W = torch.tensor([[w.data for w in n.w] for n in layer.neurons], dtype=torch.float64, requires_grad=True)
@@ -200,37 +210,41 @@ def train_torch(model: MLP, X: np.ndarray, y: np.ndarray, steps: int, alpha: flo
     return losses, time.perf_counter() - start, torch.__version__
 
 
-def time_backward(build, repeats: int) -> tuple[float, int]:
-    """Best-of-`repeats` seconds of root.backward() on one graph from `build()`, and its node count."""
-    root = build()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        root.backward()
-        best = min(best, time.perf_counter() - start)
-    nodes = len(root.topological_order()) if hasattr(root, "topological_order") else None
-    return best, nodes
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m micrograd.bench", description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The bench's own options (the common --out --seed --threads --force come from shared.cli)."""
     parser.add_argument("--reference", default=None, help="Karpathy's micrograd: a wheel or a folder")
-    parser.add_argument("--steps", type=int, default=100, help="training steps to time (default 100)")
-    parser.add_argument("--seed", type=int, default=1337)
-    parser.add_argument("--graph-points", type=int, default=1000, help="points in the large-graph backward")
-    parser.add_argument("--repeats", type=int, default=3, help="backward repeats (best is reported)")
+    parser.add_argument("--steps", type=bounded_int(1, 10_000), default=100, help="training steps to time (100)")
+    parser.add_argument("--graph-points", type=bounded_int(2, 1_000_000), default=1000,
+                        help="points in the large-graph backward (1000)")  # fmt: skip
+    parser.add_argument("--repeats", type=bounded_int(1, 100), default=3, help="backward repeats, best kept (3)")
     parser.add_argument("--skip-torch", action="store_true", help="leave out the PyTorch line")
-    args = parser.parse_args(argv)
-    if args.steps < 1 or args.graph_points < 1 or args.repeats < 1:
-        parser.error("--steps, --graph-points and --repeats must be positive")
 
+
+def backward_times(roots: dict, theirs, repeats: int) -> dict:
+    """Best seconds of each of our backward functions on its own graph, each alternating with Karpathy's."""
+    times = {}
+    reference = theirs.backward if theirs is not None else None
+    for name, (backward, root) in roots.items():
+        times[name], times[f"karpathy vs {name}"] = best_times(partial(backward, root), reference, repeats)
+    return times
+
+
+def run(args: argparse.Namespace) -> int:
+    """`python -m micrograd bench`: print the timings, write their ratios to results.json."""
+    started = time.perf_counter()
+    check_graph_memory(args.graph_points, f"--graph-points {args.graph_points}", copies=4)  # ours twice, his
     try:
         engine, knn, origin = load_reference(args.reference)
     except ReferenceNotFoundError as error:
+        if args.reference is not None:
+            raise CLIError(str(error)) from None
         engine = knn = None
         print(f"note: {error}; timing ours alone")
-    else:
+    out = prepare_out(args)
+    header(args, steps=args.steps, graph_points=args.graph_points, out=out)
+    if engine is not None:
         print(f"reference: Karpathy's micrograd from {origin}")
+    metrics: dict = {"steps": args.steps, "graph_points": args.graph_points}
 
     alpha = 1e-4
     rng = make_rng(args.seed)
@@ -262,25 +276,30 @@ def main(argv: list[str] | None = None) -> int:
               f"final {ours_losses[-1]:.6f} vs {theirs_losses[-1]:.6f}")  # fmt: skip
         print(f"  speed-up over Karpathy's micrograd per training step: {theirs_seconds / ours_seconds:.1f}x")
         print("  one after another, each for all its steps (ratios move with the machine's load):")
-    start = time.perf_counter()
-    train(fresh_model(), X, y, steps=args.steps)
-    ours_seconds = time.perf_counter() - start
+        metrics["interleaved_ms_per_step"] = {
+            "ours": round(1000 * ours_seconds / args.steps, 2),
+            "karpathy": round(1000 * theirs_seconds / args.steps, 2),
+        }
+        metrics["speedup_per_training_step"] = round(theirs_seconds / ours_seconds, 2)
+        metrics["largest_relative_loss_difference"] = difference
+    with Timer() as ours:
+        train(fresh_model(), X, y, steps=args.steps)
     print(f"  {'engine':<42} {'ms/step':>10}  {'time / ours':>11}")
 
     def report(label: str, seconds: float) -> None:
-        print(f"  {label:<42} {1000 * seconds / args.steps:10.2f}  {seconds / ours_seconds:10.2f}x")
+        print(f"  {label:<42} {1000 * seconds / args.steps:10.2f}  {seconds / ours.wall:10.2f}x")
 
-    report("ours (this repo)", ours_seconds)
-    start = time.perf_counter()
-    train(fresh_model(), X, y, steps=args.steps, pause_cycle_collector=False)
-    report("ours, cycle collector left on", time.perf_counter() - start)
+    report("ours (this repo)", ours.wall)
+    with Timer() as collector_on:
+        train(fresh_model(), X, y, steps=args.steps, pause_cycle_collector=False)
+    report("ours, cycle collector left on", collector_on.wall)
     if engine is not None:
         for label, pause in (("Karpathy's micrograd 0.1.0", False), ("  same, collector paused per step", True)):
             model = knn.MLP(2, [16, 16, 1])
             copy_weights(fresh_model(), model)
             report(label, train_reference(engine, model, X, y, args.steps, alpha, pause_gc=pause)[1])
     if not args.skip_torch:
-        torch_result = train_torch(fresh_model(), X, y, args.steps, alpha)
+        torch_result = train_torch(fresh_model(), X, y, args.steps, alpha, args.threads)
         if torch_result is None:
             print("  (PyTorch not installed: its line is skipped)")
         else:
@@ -290,23 +309,43 @@ def main(argv: list[str] | None = None) -> int:
     big_X, big_labels = make_moons(args.graph_points, 0.1, make_rng(args.seed))
     big_y = 2 * big_labels - 1
     model = fresh_model()
-    seconds, nodes = time_backward(lambda: max_margin_loss(model, big_X, big_y, alpha)[0], args.repeats)
-    print(f"  {'ours':<42} {1000 * seconds:10.1f} ms  ({nodes:,} nodes, {1e9 * seconds / nodes:.0f} ns/node)")
+    roots = {  # each backward on its own graph: the graphs are equal, their gradients independent
+        "backward_fast": (backward_fast, max_margin_loss(model, big_X, big_y, alpha)[0]),
+        "backward": (lambda root: root.backward(), max_margin_loss(model, big_X, big_y, alpha)[0]),
+    }
+    nodes = len(topological_order_fast(roots["backward_fast"][1]))
+    theirs_root = None
     if engine is not None:
         kmodel = knn.MLP(2, [16, 16, 1])
         copy_weights(model, kmodel)
-        limit = sys.getrecursionlimit()
-        sys.setrecursionlimit(max(limit, 20 * args.graph_points + 10_000))  # his topological sort recurses
-        try:
-            X_list, y_list = big_X.tolist(), big_y.astype(np.float64).tolist()
-            kseconds, _ = time_backward(lambda: reference_step(engine, kmodel, X_list, y_list, alpha), args.repeats)
-        finally:
-            sys.setrecursionlimit(limit)
-        print(f"  {'Karpathy micrograd 0.1.0':<42} {1000 * kseconds:10.1f} ms  ({kseconds / seconds:.2f}x ours)")
+        theirs_root = reference_step(engine, kmodel, big_X.tolist(), big_y.astype(np.float64).tolist(), alpha)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 20 * args.graph_points + 10_000))  # his topological sort recurses
+    try:
+        times = backward_times(roots, theirs_root, args.repeats)
+    finally:
+        sys.setrecursionlimit(limit)
+    print(f"  {nodes:,} nodes; best of {args.repeats}, each of ours alternating with Karpathy's")
+    print(f"  {'engine':<42} {'ms':>10}  {'Karpathy / ours':>15}")
+    metrics["backward_nodes"] = nodes
+    for name, label in (("backward_fast", "ours, fast.backward_fast (training)"), ("backward", "ours, Value.backward")):
+        seconds, kseconds = times[name], times[f"karpathy vs {name}"]
+        ratio = f"{kseconds / seconds:14.2f}x" if engine is not None else ""
+        print(f"  {label:<42} {1000 * seconds:10.1f}  {ratio}  ({1e9 * seconds / nodes:.0f} ns/node)")
+        metrics[f"{name}_ms"] = round(1000 * seconds, 1)
+        if engine is not None:
+            print(f"  {'  Karpathy micrograd 0.1.0, alternating':<42} {1000 * kseconds:10.1f}")
+            metrics[f"karpathy_backward_ms_vs_{name}"] = round(1000 * kseconds, 1)
+            metrics[f"karpathy_backward_over_{name}"] = round(kseconds / seconds, 2)
+    print(f"  readable Value.backward / backward_fast: {times['backward'] / times['backward_fast']:.2f}x")
+    metrics["readable_over_fast_backward"] = round(times["backward"] / times["backward_fast"], 2)
     print("\n(times are wall clock on a possibly shared machine; compare ratios from the same run)")
+    wrote(write_results(out, metrics, time.perf_counter() - started, args.seed))
     return 0
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # the old name of the command: python -m micrograd.bench [options]
+    from .__main__ import main
+
     sys.stdout.reconfigure(line_buffering=True)  # show each result as it comes; the whole run takes minutes
-    sys.exit(main())
+    sys.exit(main(["bench", *sys.argv[1:]]))

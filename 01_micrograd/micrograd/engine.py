@@ -17,19 +17,23 @@ operation is just those few numbers, so backward becomes a single generic loop a
 forward pass creates no function objects. PyTorch does the same job with one backward
 function per operation and tensors saved for it (`ctx.save_for_backward`).
 
+The contract of this folder (engine.py and nn.py), after micrograd: a `Value` records its
+children and local derivatives in the forward pass; `backward()` accumulates (`+=`) into the
+leaves' `.grad`; a `Module` lists its `parameters()` and clears their gradients with
+`zero_grad()`; the SGD update is written out in the training loop. The functions here are the
+readable ones a learner finds by name. The fast versions training uses (an unrolled backward loop,
+the cycle collector paused) sit beside them in `fast.py`, tied to them by equality tests.
+
 What it does not do: tensors, higher-order derivatives (the graph of the backward pass
 is not recorded), or in-place operations (`a += b` rebinds `a` to a new `Value`).
 """
 
 from __future__ import annotations
 
-import gc
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from numbers import Real
 
-__all__ = ["Value", "cycle_collector_paused"]
+__all__ = ["Value"]
 
 
 def _as_float(x) -> float:
@@ -201,26 +205,23 @@ class Value:
     def topological_order(self) -> list[Value]:
         """Every Value this one depends on (itself last), each after all of its children.
 
-        Depth-first search with an explicit stack instead of recursion, so that a graph
-        100,000 operations deep does not hit Python's recursion limit. A node is pushed with
-        a `None` marker above it, then its unvisited children above that: by the time the
-        marker is popped, every child is finished, and the node below it can be emitted.
-        (No tuple per push: a graph of 650,000 nodes would otherwise allocate over a million.)
+        micrograd's `build_topo`, a depth-first search, written with an explicit stack instead of
+        recursion so that a graph 100,000 operations deep does not hit Python's recursion limit.
+        A node is visited twice: first to push its children, then (`children_done`), once they
+        are all in `order`, to append the node itself.
         """
         order: list[Value] = []
         visited: set[Value] = set()
-        stack: list[Value | None] = [self]
+        stack: list[tuple[Value, bool]] = [(self, False)]
         while stack:
-            node = stack.pop()
-            if node is None:  # the marker: the node under it has all its children in `order`
-                order.append(stack.pop())
+            node, children_done = stack.pop()
+            if children_done:
+                order.append(node)
             elif node not in visited:
                 visited.add(node)
-                stack.append(node)
-                stack.append(None)
+                stack.append((node, True))  # come back to it after its children
                 for child in node._children:
-                    if child not in visited:
-                        stack.append(child)
+                    stack.append((child, False))
         return order
 
     def backward(self) -> None:
@@ -229,6 +230,7 @@ class Value:
         Leaves (Values not computed from others, such as parameters) accumulate: a second
         `backward()` adds to their `.grad`, as in PyTorch, so call `zero_grad()` between steps.
         Intermediate nodes are reset first, so they hold this pass's gradient only.
+        (`micrograd.fast.backward_fast` computes the same numbers, faster; training uses it.)
         """
         order = self.topological_order()
         for node in order:
@@ -236,39 +238,5 @@ class Value:
                 node.grad = 0.0
         self.grad = 1.0  # d(self)/d(self)
         for node in reversed(order):  # outputs before inputs: a node's grad is final when we reach it
-            children = node._children
-            if not children:
-                continue  # a leaf: nothing further back
-            grad = node.grad
-            # chain rule, child.grad += d(node)/d(child) * node.grad; += sums over every path (module docstring).
-            # Every operation here has one or two inputs; unrolling those cases halves the time of this loop.
-            if len(children) == 2:
-                a, b = children
-                local_a, local_b = node._local
-                a.grad += local_a * grad
-                b.grad += local_b * grad
-            elif len(children) == 1:
-                children[0].grad += node._local[0] * grad
-            else:
-                for child, local in zip(children, node._local):
-                    child.grad += local * grad
-
-
-@contextmanager
-def cycle_collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector inside the block (restored afterwards).
-
-    A `Value` graph holds no reference cycles (children never point back at parents, and
-    there are no closures), so reference counting frees a graph as soon as the last
-    reference to its output goes away. The cycle collector has nothing to find in it, yet
-    it is triggered by allocations and re-scans the tens of thousands of live nodes a
-    forward pass creates; in micrograd (whose closures do make cycles) that scanning is
-    most of the time of a training step. Memory is still freed by reference counting.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+            for child, local in zip(node._children, node._local):
+                child.grad += local * node.grad  # the chain rule; += sums over every path (module docstring)

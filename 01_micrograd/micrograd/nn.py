@@ -10,6 +10,10 @@ generator (`rng`: a seed or a `numpy.random.Generator`) so that runs are reprodu
 
 What it does not do: batching, other activations, or optimisers (the SGD update is
 one line in the training loop: `p.data -= lr * p.grad`).
+
+The contract (stated in full in engine.py): `Module.parameters()` lists the `Value`s to train,
+`zero_grad()` clears them, because `backward()` accumulates into `.grad`. This file imports only
+NumPy and engine.py, so a copy of the two stands alone.
 """
 
 from __future__ import annotations
@@ -17,8 +21,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-
-from shared.seeding import make_rng
 
 from .engine import Value
 
@@ -37,6 +39,17 @@ class Module:
             p.grad = 0.0
 
 
+def _generator(rng: np.random.Generator | int | None) -> np.random.Generator:
+    """`rng` itself if it is a Generator, else a new one seeded with it (None: fresh entropy)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is not None and (isinstance(rng, bool) or not isinstance(rng, (int, np.integer))):
+        raise TypeError(f"rng must be a numpy Generator, an int seed or None, got {type(rng).__name__}")
+    if rng is not None and rng < 0:
+        raise ValueError(f"a seed must be non-negative, got {rng}")
+    return np.random.default_rng(rng)
+
+
 def _check_count(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -48,7 +61,7 @@ class Neuron(Module):
 
     def __init__(self, nin: int, nonlin: bool = True, rng: np.random.Generator | int | None = None):
         nin = _check_count(nin, "nin")
-        rng = make_rng(rng)
+        rng = _generator(rng)
         self.w = [Value(w) for w in rng.uniform(-1.0, 1.0, nin).tolist()]
         self.b = Value(0.0)
         self.nonlin = nonlin
@@ -73,7 +86,7 @@ class Layer(Module):
 
     def __init__(self, nin: int, nout: int, rng: np.random.Generator | int | None = None, **kwargs):
         nin, nout = _check_count(nin, "nin"), _check_count(nout, "nout")
-        rng = make_rng(rng)
+        rng = _generator(rng)
         self.neurons = [Neuron(nin, rng=rng, **kwargs) for _ in range(nout)]
 
     def __call__(self, x: Sequence) -> Value | list[Value]:
@@ -95,7 +108,7 @@ class MLP(Module):
         if isinstance(nouts, (int, np.integer)) or len(nouts) == 0:
             raise ValueError(f"nouts must be a non-empty list of layer sizes, e.g. [16, 16, 1], got {nouts!r}")
         sizes = [nin] + [_check_count(n, "each layer size in nouts") for n in nouts]
-        rng = make_rng(rng)
+        rng = _generator(rng)
         self.layers = [Layer(sizes[i], sizes[i + 1], rng=rng, nonlin=i != len(nouts) - 1) for i in range(len(nouts))]
 
     def __call__(self, x: Sequence) -> Value | list[Value]:

@@ -22,10 +22,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engine import Value, cycle_collector_paused
+from shared.checks import check_memory
+
+from .engine import Value
+from .fast import backward_fast, cycle_collector_paused
 from .nn import MLP
 
-__all__ = ["StepRecord", "learning_rate", "max_margin_loss", "sgd_step", "train"]
+__all__ = [
+    "BYTES_PER_POINT",
+    "StepRecord",
+    "check_graph_memory",
+    "learning_rate",
+    "max_margin_loss",
+    "sgd_step",
+    "train",
+]
+
+# One point's loss graph in MLP(2, [16, 16, 1]): about 650 Values, measured at about 150 KB with tracemalloc.
+BYTES_PER_POINT = 200_000
 
 
 @dataclass
@@ -57,6 +71,11 @@ def _check_data(X: np.ndarray, y: np.ndarray, nin: int) -> None:
         raise ValueError("X holds NaN or infinite values")
 
 
+def check_graph_memory(points: int, what: str, copies: int = 1) -> None:
+    """Refuse (ValueError) a loss over `points` points whose graph would not fit in memory, before building it."""
+    check_memory(copies * points * BYTES_PER_POINT, f"{what} (a graph of about {650 * points:,} Values)")
+
+
 def max_margin_loss(model: MLP, X: np.ndarray, y: np.ndarray, alpha: float = 1e-4) -> tuple[Value, float]:
     """The regularised hinge loss of `model` on points X (N, nin), labels y (N,) in {-1, +1}.
 
@@ -85,7 +104,7 @@ def train(
     """Full-batch SGD on the max-margin loss for `steps` steps; returns one record per step.
 
     `pause_cycle_collector=False` leaves Python's cycle collector running during the steps
-    (slower, for the benchmark; see `engine.cycle_collector_paused`).
+    (slower, for the benchmark; see `fast.cycle_collector_paused`).
     """
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
@@ -103,14 +122,17 @@ def train(
 def sgd_step(
     model: MLP, X: np.ndarray, y: np.ndarray, step: int, steps: int, alpha: float, pause_cycle_collector: bool = True
 ) -> StepRecord:
-    """Step `step` of `steps`: forward, zero_grad, backward, p -= lr * grad; returns its record."""
+    """Step `step` of `steps`: forward, zero_grad, backward, p -= lr * grad; returns its record.
+
+    The backward pass is `fast.backward_fast`, the same gradients as `loss.backward()` in about half the time.
+    """
     with cycle_collector_paused() if pause_cycle_collector else nullcontext():  # the graph has no cycles
         loss, accuracy = max_margin_loss(model, X, y, alpha)
         model.zero_grad()
-        loss.backward()
+        backward_fast(loss)
         lr = learning_rate(step, steps)
         for p in model.parameters():
             p.data -= lr * p.grad
     if not math.isfinite(loss.data):
-        raise FloatingPointError(f"loss became {loss.data} at step {step}; lower the learning rate")
+        raise FloatingPointError(f"the loss became {loss.data} at step {step}: training diverged")
     return StepRecord(step, loss.data, accuracy, lr)

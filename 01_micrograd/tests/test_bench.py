@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 import sys
 import zipfile
+from pathlib import Path
 
 import micrograd.engine
 import pytest
-from micrograd.bench import ReferenceNotFoundError, copy_weights, load_reference, main
+from micrograd.__main__ import main
+from micrograd.bench import ReferenceNotFoundError, copy_weights, load_reference
 from micrograd.nn import MLP
 
 FAKE_ENGINE = "class Value:\n    def __init__(self, data):\n        self.data = data\n"
@@ -56,8 +60,31 @@ def test_missing_or_malformed_reference_is_a_clear_error(tmp_path):
         load_reference(str(tmp_path))
 
 
-def test_bench_runs_without_the_reference_and_says_so(tmp_path, capsys):
-    assert main(["--reference", str(tmp_path / "absent"), "--steps", "1", "--graph-points", "4", "--repeats", "1",
-                 "--skip-torch"]) == 0  # fmt: skip
+def test_bench_runs_without_the_reference_and_says_so(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("MICROGRAD_REFERENCE", raising=False)
+    monkeypatch.setattr("importlib.metadata.distribution", lambda name: (_ for _ in ()).throw(
+        importlib.metadata.PackageNotFoundError(name)))  # fmt: skip
+    argv = ["bench", "--steps", "1", "--graph-points", "4", "--repeats", "1", "--skip-torch", "--out", str(tmp_path)]
+    assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "timing ours alone" in out and "ms/step" in out
+    assert "timing ours alone" in out and "ms/step" in out and "threads: 1" in out
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["backward_fast_ms"] > 0 and results["readable_over_fast_backward"] > 0
+
+
+def test_bench_with_a_reference_folder_writes_the_ratios(tmp_path, capsys):
+    reference = tmp_path / "karpathy"
+    reference.mkdir()
+    (reference / "micrograd").mkdir()
+    # our own engine stands in for his: the bench only needs Value, MLP(nin, nouts) and backward()
+    engine = Path(micrograd.engine.__file__).read_text()
+    (reference / "micrograd" / "engine.py").write_text(engine)
+    (reference / "micrograd" / "nn.py").write_text(
+        Path(micrograd.engine.__file__).with_name("nn.py").read_text().replace("from .engine", "from micrograd.engine")
+    )
+    argv = ["bench", "--reference", str(reference), "--steps", "2", "--graph-points", "4", "--repeats", "1",
+            "--skip-torch", "--out", str(tmp_path / "out")]  # fmt: skip
+    assert main(argv) == 0
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert results["speedup_per_training_step"] > 0 and results["largest_relative_loss_difference"] < 1e-12
+    assert results["karpathy_backward_over_backward_fast"] > 0

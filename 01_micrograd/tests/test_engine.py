@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from micrograd.engine import Value, cycle_collector_paused
+from micrograd.engine import Value
 
 from shared.gradcheck import gradcheck
 
@@ -187,15 +187,6 @@ def test_repr_shows_data_grad_and_op():
 
 def test_value_has_slots_and_no_dict():
     assert not hasattr(Value(1.0), "__dict__")
-
-
-def test_cycle_collector_paused_restores_the_previous_state():
-    import gc
-
-    assert gc.isenabled()
-    with cycle_collector_paused():
-        assert not gc.isenabled()
-    assert gc.isenabled()
 
 
 # --- bad input ------------------------------------------------------------------------------------
