@@ -7,7 +7,8 @@
 
 Modules: layers (Parameter, Linear, activations, Dropout, Sequential), losses (softmax
 cross-entropy), optim (SGD with momentum), data (loading, minibatches, accuracy),
-train (the loop), checkpoint (.npz save/load), plots, bench (timing against PyTorch).
+train (the loop), checkpoint (what a checkpoint holds, checked loading), plots, bench
+(timing against PyTorch); `python -m mlp` is the command line (train, eval, repro, bench).
 """
 
 __version__ = "0.1.0"

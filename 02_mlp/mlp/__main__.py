@@ -49,7 +49,7 @@ REPRO = {
 
 # The figures the README shows, copied from a repro row's outputs by `repro --assets`.
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
-ASSETS = {"mnist": ("curves.png", "misclassified.png"), "softmax-mnist": ("weights.png",)}
+ASSETS = {"mnist": ("curves.png", "misclassified.png"), "softmax-mnist": ("curves.png", "weights.png")}
 
 
 def run_name(config: TrainConfig) -> str:
@@ -134,9 +134,9 @@ def cmd_train(args) -> int:
 def cmd_eval(args) -> int:
     started = time.perf_counter()
     model, config = load_checkpoint(args.checkpoint)
+    X, y = load(config.dataset, "test")
     out = prepare_out(args)
     header(args, checkpoint=args.checkpoint, model=sizes_text(config), out=out)
-    X, y = load(config.dataset, "test")
     test_loss, test_accuracy, predictions = evaluate(model, X, y)
     plots.plot_misclassified(out / "misclassified.png", X, y, predictions, CLASS_NAMES[config.dataset])
     print(

@@ -1,6 +1,8 @@
-"""Layers with hand-derived, vectorized backward passes: the layer convention of this repo.
+"""Layers with hand-derived, vectorized backward passes, and the one contract they all keep.
 
-The convention (later NumPy projects copy it into their own folders):
+The contract (the style of the Deep Learning Specialization's "step by step" network and
+cs231n's layers: an explicit forward and backward per layer, the cache kept by the layer;
+with PyTorch's names, so the step reads like `loss.backward(); optimizer.step()`):
 
 - `Parameter` holds `.data` and `.grad`, NumPy arrays of the same shape and dtype.
 - A layer (`Module`) has `forward(x) -> y` (also `layer(x)`) and `backward(dy) -> dx`.
@@ -12,6 +14,10 @@ The convention (later NumPy projects copy it into their own folders):
   (checkpoints use them).
 - `train()` / `eval()` switch the behaviour of layers that differ between the two (Dropout).
 - float32 by default; everything also works in float64 (the gradient checks run in float64).
+
+This file imports only NumPy and the standard library, so it can be copied out whole. No
+other folder imports it (folders stand alone); 05_adam writes the same contract again, in
+smaller form, in its own `adam/nn.py`, because its optimizers take `.data`/`.grad` Parameters.
 
 Shapes: a batch is a 2-D array (N, D): N examples, D features each. Vectors are rows, so
 a Linear layer computes `y = x @ W + b` with W of shape (fan_in, fan_out).
@@ -175,12 +181,14 @@ class Linear(Module):
         #   dL/dW = x^T dy   (fan_in, fan_out): sums over the batch
         #   dL/db = sum_n dy (fan_out,)
         #   dL/dx = dy W^T   (N, fan_in)
+        # exercise: linear_backward: add dW, db into .grad; return dx (or None); README "The backward passes, derived"
         x = self._saved(self._x)
         self.W.grad += x.T @ dy  # (fan_in, N) @ (N, fan_out)
         self.b.grad += dy.sum(axis=0)  # (fan_out,)
         if not self.input_grad:
             return None
         return dy @ self.W.data.T  # (N, fan_out) @ (fan_out, fan_in)
+        # end exercise
 
     def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
         yield "W", self.W
@@ -201,8 +209,10 @@ class ReLU(Module):
         return self._y
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
+        # exercise: relu_backward: dx from dy and the saved output y = max(x, 0); README "The backward passes, derived"
         y = self._saved(self._y, "output")
         return dy * (y > 0)  # (N, D); a multiply by the boolean mask is ~10x faster than np.where
+        # end exercise
 
     def __repr__(self) -> str:
         return "ReLU()"
@@ -219,8 +229,10 @@ class Tanh(Module):
         return self._y
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
+        # exercise: tanh_backward: dx from dy and the saved output y = tanh(x); README "The backward passes, derived"
         y = self._saved(self._y, "output")
         return dy * (1 - y * y)
+        # end exercise
 
     def __repr__(self) -> str:
         return "Tanh()"
@@ -293,11 +305,13 @@ class Sequential(Module):
         return x
 
     def backward(self, dy: np.ndarray) -> np.ndarray | None:
+        # exercise: sequential_backward: call each layer's backward, last first; README "Shapes, one step of training"
         for layer in reversed(self.layers):
             dy = layer.backward(dy)
             if dy is None:  # a layer that does not propagate to its input ends the pass
                 break
         return dy
+        # end exercise
 
     def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
         for index, layer in enumerate(self.layers):

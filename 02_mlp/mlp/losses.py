@@ -26,8 +26,10 @@ __all__ = ["CrossEntropyLoss", "log_softmax", "softmax"]
 
 def log_softmax(z: np.ndarray) -> np.ndarray:
     """log softmax over the last axis, stable: z - max - log(sum(exp(z - max)))."""
+    # exercise: log_softmax: z - logsumexp(z), stable (max subtracted first); README "The backward passes, derived"
     shifted = z - z.max(axis=-1, keepdims=True)  # (N, C), each row's max is 0
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    # end exercise
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -45,6 +47,7 @@ class CrossEntropyLoss:
 
     def forward(self, logits: np.ndarray, targets: np.ndarray) -> float:
         logits, targets = self._check(logits, targets)
+        # exercise: cross_entropy_forward: mean logsumexp(z) - z_t; keep p and t; README "The backward passes, derived"
         N = len(targets)
         rows = np.arange(N)
         shifted = logits - logits.max(axis=1, keepdims=True)  # (N, C), <= 0
@@ -54,6 +57,7 @@ class CrossEntropyLoss:
         loss = float(np.mean(np.log(sum_exp) - shifted[rows, targets]))
         exp /= sum_exp[:, None]  # (N, C) softmax probabilities, in place
         self._probs, self._targets = exp, targets
+        # end exercise
         return loss
 
     __call__ = forward
@@ -62,11 +66,13 @@ class CrossEntropyLoss:
         """dL/dlogits = (softmax(logits) - onehot(targets)) / N, shape (N, C)."""
         if self._probs is None:
             raise RuntimeError("CrossEntropyLoss.backward called before forward")
+        # exercise: cross_entropy_backward: dz = (p - onehot(t)) / N; README "The backward passes, derived"
         N = len(self._targets)
         dlogits = self._probs.copy()  # (N, C)
         dlogits[np.arange(N), self._targets] -= 1  # p - onehot(t)
         dlogits /= N  # the mean over the batch
         return dlogits
+        # end exercise
 
     @staticmethod
     def _check(logits, targets) -> tuple[np.ndarray, np.ndarray]:

@@ -10,6 +10,10 @@ with dampening 0, no Nesterov):
 Momentum (Polyak 1964; Sutskever et al. 2013, eq. 1) averages gradients over roughly
 1 / (1 - momentum) steps, which damps the zig-zag across narrow valleys.
 
+`sgd_update` is that rule as written, one parameter at a time (the function to read);
+`SGD.step` does the same arithmetic in place, into preallocated buffers, so a training step
+allocates nothing (tests/test_optim.py::test_step_equals_sgd_update ties them, bit for bit).
+
 What this module does not do: learning-rate schedules (the training loop sets `lr`),
 Nesterov momentum, or adaptive methods (Adam is project 05).
 """
@@ -20,7 +24,22 @@ import numpy as np
 
 from .layers import Parameter
 
-__all__ = ["SGD"]
+__all__ = ["SGD", "sgd_update"]
+
+
+def sgd_update(
+    p: np.ndarray, grad: np.ndarray, velocity: np.ndarray, lr: float, momentum: float = 0.0, weight_decay: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """One step for one parameter, as the equations read; returns (new p, new velocity).
+
+    The readable form of `SGD.step` (which is the same arithmetic in place). With momentum 0
+    the velocity is just the gradient; with weight decay 0 the gradient is just `grad`.
+    """
+    # exercise: sgd_update: decay, momentum, step; return (p, v); README "Minibatches, initialisation, optimisation"
+    g = grad + weight_decay * p  # the gradient of L + weight_decay/2 * |p|^2
+    v = momentum * velocity + g  # Sutskever et al. 2013, eq. 1 (PyTorch's form: lr outside v)
+    return p - lr * v, v
+    # end exercise
 
 
 class SGD:
@@ -48,6 +67,7 @@ class SGD:
             p.zero_grad()
 
     def step(self) -> None:
+        """`sgd_update` for every parameter, in place (g in scratch, v in self.velocity, p.data)."""
         for index, p in enumerate(self.params):
             scratch = self._scratch[index]
             g = p.grad  # never modified: it stays dL/dp

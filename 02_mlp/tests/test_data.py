@@ -49,6 +49,14 @@ def test_standardize_makes_float32_rows():
     np.testing.assert_allclose(X, (1.0 - mean) / std, rtol=1e-6)
 
 
+@pytest.mark.parametrize("dataset", ["mnist", "fashion"])
+def test_standardize_in_place_equals_the_formula(dataset):
+    images = np.random.default_rng(0).integers(0, 256, (50, 28, 28), dtype=np.uint8)
+    mean, std = PIXEL_STATS[dataset]
+    formula = (images.reshape(50, 784) / 255.0 - mean) / std  # float64
+    np.testing.assert_allclose(standardize(images, dataset), formula, rtol=1e-6, atol=1e-6)
+
+
 def test_check_dataset_names_what_was_expected():
     X, y = np.zeros((4, 784), np.float32), np.array([0, 1, 2, 3])
     check_dataset(X, y, 784, 10)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 from mlp.layers import Parameter
-from mlp.optim import SGD
+from mlp.optim import SGD, sgd_update
 
 
 def param(values, grad):
@@ -63,3 +63,19 @@ def test_bad_parameter_lists():
         SGD([], lr=0.1)
     with pytest.raises(TypeError, match="Parameters"):
         SGD([np.zeros(3)], lr=0.1)
+
+
+@pytest.mark.parametrize(("momentum", "weight_decay"), [(0.0, 0.0), (0.9, 0.0), (0.0, 5e-4), (0.9, 5e-4)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_step_equals_sgd_update(momentum, weight_decay, dtype):
+    """The in-place SGD.step is the readable sgd_update, bit for bit, over several steps."""
+    rng = np.random.default_rng(0)
+    p = Parameter(rng.standard_normal((5, 4)).astype(dtype))
+    readable, velocity = p.data.copy(), np.zeros_like(p.data)
+    optimizer = SGD([p], lr=0.05, momentum=momentum, weight_decay=weight_decay)
+    for _ in range(4):
+        p.grad[...] = rng.standard_normal(p.shape)
+        optimizer.step()
+        readable, velocity = sgd_update(readable, p.grad, velocity, 0.05, momentum, weight_decay)
+        np.testing.assert_array_equal(p.data, readable)
+        assert readable.dtype == dtype
