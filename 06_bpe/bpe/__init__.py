@@ -6,7 +6,8 @@
 """
 
 from .basic import BasicTokenizer
-from .pretrained import GPT2Tokenizer, GPT4Tokenizer, bytes_to_unicode, get_encoding
+from .corpus import get_encoding
+from .pretrained import GPT2Tokenizer, GPT4Tokenizer, bytes_to_unicode
 from .regex_tokenizer import GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN, RegexTokenizer
 from .sennrich import BPE, learn_bpe, read_codes, write_codes
 from .training import train_incremental, train_recount

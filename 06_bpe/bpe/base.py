@@ -1,4 +1,16 @@
-"""What every minbpe-style byte-level tokenizer shares: the vocabulary, decoding, special tokens, save/load.
+"""What every minbpe-style byte-level tokenizer shares: the merge, the vocabulary, decoding, save/load.
+
+The contract of this folder (minbpe's, Karpathy 2024), in three functions:
+
+- `get_stats(ids)`: how often each adjacent pair of token ids occurs.
+- `merge(ids, pair, idx)`: replace every occurrence of `pair` by the new id `idx`, left to right,
+  without overlaps (`a a a` with pair `(a, a)` becomes `aa a`). This one readable function is the
+  merge of training (`training.train_recount`: count, take the best pair, `merge`) and of encoding
+  (`apply_merges`: merge the lowest-ranked learned pair until none is left), as in minbpe.
+- Where speed matters a fast version sits beside the readable one, named `_fast` or by what it does,
+  and an equality test ties the two: `training.train_incremental` (tests/test_training.py),
+  `basic.apply_merges_fast` (tests/test_basic.py), `pretrained.RankedBPE._bpe_fast`
+  (tests/test_pretrained.py).
 
 A trained tokenizer is its ordered merges `{(left_id, right_id): new_id}` (ids 0..255 are the raw
 bytes, merge `i` makes id `256 + i`), an optional split pattern, and optional special tokens
@@ -6,7 +18,8 @@ bytes, merge `i` makes id `256 + i`), an optional split pattern, and optional sp
 
 Files (minbpe's format, so minbpe models load here and the other way round):
 - `prefix.model`: `minbpe v1`, the pattern, the number of special tokens, one `token id` line per
-  special token, then one `left right` line per merge. This is what `load` reads.
+  special token, then one `left right` line per merge. This is what `load` reads, as hostile input:
+  its size, every id, the length of every token and the split pattern are checked before use.
 - `prefix.vocab`: for people only: every token rendered as text, with the two tokens it merges.
 
 Encoding with special tokens is here too (`encode` cuts the text at the allowed special tokens, then
@@ -17,6 +30,8 @@ Not done here: how text becomes ids between special tokens (`basic.py`, `regex_t
 
 from __future__ import annotations
 
+import itertools
+import numbers
 import os
 import unicodedata
 import warnings
@@ -24,11 +39,72 @@ from pathlib import Path
 
 import regex
 
-from .training import train_incremental
-
-__all__ = ["Tokenizer", "check_ids", "clean_surrogates", "render_token", "split_on_specials"]
+__all__ = [
+    "Tokenizer",
+    "apply_merges",
+    "check_ids",
+    "clean_surrogates",
+    "get_stats",
+    "lookup_bytes",
+    "merge",
+    "render_token",
+    "split_on_specials",
+]
 
 MODEL_HEADER = "minbpe v1"
+MAX_MODEL_BYTES = 64 * 2**20  # a .model file: GPT-4's 100k merges would take about 1.2 MB
+MAX_VOCAB_BYTES = 256 * 2**20  # all tokens' bytes together; real vocabularies hold about 1 MB
+Pair = tuple[int, int]
+
+
+# --------------------------------------------------------------------------- the merge
+
+
+def get_stats(ids, counts: dict | None = None, weight: int = 1) -> dict:
+    """Add the adjacent pairs of `ids` (overlapping ones too) to `counts`, each `weight` times.
+
+    `get_stats([1, 2, 3, 1, 2])` is `{(1, 2): 2, (2, 3): 1, (3, 1): 1}`.
+    """
+    counts = {} if counts is None else counts
+    for pair in itertools.pairwise(ids):
+        counts[pair] = counts.get(pair, 0) + weight
+    return counts
+
+
+def merge(ids, pair, idx):
+    """Replace each occurrence of `pair` in `ids` by `idx`, left to right, without overlaps.
+
+    `merge([1, 1, 1, 2], (1, 1), 9)` is `[9, 1, 2]`. Only equality is used, so it serves any
+    symbols: `sennrich` merges strings with it (`pair=("lo", "w</w>")`, `idx="low</w>"`).
+    """
+    a, b = pair
+    out, i, n = [], 0, len(ids)
+    while i < n:
+        if i < n - 1 and ids[i] == a and ids[i + 1] == b:
+            out.append(idx)
+            i += 2
+        else:
+            out.append(ids[i])
+            i += 1
+    return out
+
+
+def apply_merges(ids, merges: dict[Pair, int]) -> list[int]:
+    """Encode: while some adjacent pair is a learned merge, `merge` the lowest-ranked one (minbpe's loop).
+
+    The rank of a merge is the id it makes (learned earlier = lower id = merged first).
+    """
+    ids = list(ids)
+    while len(ids) >= 2:
+        stats = get_stats(ids)
+        pair = min(stats, key=lambda p: merges.get(p, float("inf")))
+        if pair not in merges:
+            break  # nothing left to merge
+        ids = merge(ids, pair, merges[pair])
+    return ids
+
+
+# --------------------------------------------------------------------------- text and ids
 
 
 def replace_control_characters(text: str) -> str:
@@ -50,11 +126,29 @@ def clean_surrogates(text: str) -> str:
         return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
-def check_ids(ids, vocab_size_or_table) -> None:
-    """Raise ValueError naming the first id that is not an int in the vocabulary."""
+def check_ids(ids, table, name: str = "the") -> None:
+    """Raise ValueError naming the first id that is not an integer id in `table` (the vocabulary).
+
+    Integers only: `65.0` and `True` are refused although a dict lookup would take them (65.0 == 65,
+    True == 1). NumPy integers are integers.
+    """
     for position, idx in enumerate(ids):
-        if isinstance(idx, bool) or idx not in vocab_size_or_table:
-            raise ValueError(f"token id {idx!r} at position {position} is not in the vocabulary")
+        if isinstance(idx, bool) or not isinstance(idx, numbers.Integral):
+            raise ValueError(f"token id {idx!r} at position {position} is not an integer")
+        if idx not in table:
+            raise ValueError(f"token id {idx!r} at position {position} is not in {name} vocabulary")
+
+
+def lookup_bytes(ids, table: dict[int, bytes], name: str = "the") -> bytes:
+    """The bytes of token ids, concatenated; ValueError for an id that is not an integer in `table`."""
+    ids = list(ids)
+    if set(map(type, ids)) <= {int}:  # the common case: plain ints, checked at C speed
+        try:
+            return b"".join(map(table.__getitem__, ids))
+        except KeyError:
+            pass
+    check_ids(ids, table, name)
+    return b"".join(table[int(idx)] for idx in ids)
 
 
 def split_on_specials(text: str, specials: dict[str, int]) -> list[tuple[str, int | None]]:
@@ -141,6 +235,8 @@ class Tokenizer:
             if callback is not None:
                 callback(step, pair, new_id, count, live)
 
+        from .training import train_incremental  # here, not at the top: training imports `merge` from this module
+
         merges = train_incremental(chunk_counts, num_merges, callback=report)
         if len(merges) < num_merges:
             warnings.warn(
@@ -192,13 +288,8 @@ class Tokenizer:
     # ----------------------------------------------------------------- decoding
 
     def decode_bytes(self, ids) -> bytes:
-        """The bytes of a list of token ids (specials as their UTF-8 text)."""
-        vocab = self.vocab
-        try:
-            return b"".join(vocab[idx] for idx in ids)
-        except (KeyError, TypeError):
-            check_ids(ids, vocab)
-            raise
+        """The bytes of a list of token ids (specials as their UTF-8 text); ValueError for a bad id."""
+        return lookup_bytes(ids, self.vocab)
 
     def decode(self, ids, errors: str = "replace") -> str:
         """Token ids -> text. Token boundaries may split a character: such bytes become U+FFFD."""
@@ -229,14 +320,27 @@ class Tokenizer:
         vocab_file.write_text("\n".join(rows) + "\n", encoding="utf-8")
         return model_file, vocab_file
 
-    def load(self, model_file: str | os.PathLike) -> Tokenizer:
-        """Read a `.model` file written by `save` (or by minbpe). Raises ValueError if it is malformed."""
+    def load(self, model_file: str | os.PathLike, *, allow_pattern: bool = False) -> Tokenizer:
+        """Read a `.model` file written by `save` (or by minbpe). Raises ValueError if it is malformed.
+
+        The file is hostile until checked: its size, the ids of every merge and special token, the
+        total length of the tokens the merges build (40 lines that each double a token would ask
+        for a terabyte) and its split pattern. A pattern other than the known GPT-2/GPT-4 ones (a
+        pattern is code: `(a+)+$` takes exponential time and keeps only part of the text) is
+        refused unless `allow_pattern=True`.
+        """
         path = Path(model_file)
         if path.suffix != ".model":
             raise ValueError(f"{path}: expected a .model file (the .vocab file is for reading only)")
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such model file")
-        lines = path.read_text(encoding="utf-8").split("\n")
+        size = path.stat().st_size
+        if size > MAX_MODEL_BYTES:
+            raise ValueError(f"{path} is {size:,} bytes, over the limit of {MAX_MODEL_BYTES:,} for a .model file")
+        try:
+            lines = path.read_bytes().decode("utf-8").split("\n")
+        except UnicodeDecodeError as error:
+            raise ValueError(f"{path} is not UTF-8 text ({error.reason} at byte {error.start})") from None
         if lines and lines[-1] == "":
             lines.pop()
         if len(lines) < 3 or lines[0] != MODEL_HEADER:
@@ -245,19 +349,22 @@ class Tokenizer:
         try:
             num_special = int(lines[2])
         except ValueError:
-            raise ValueError(f"{path}: line 3 must be the number of special tokens, got {lines[2]!r}") from None
+            raise ValueError(f"{path}: line 3 must be the number of special tokens, got {lines[2][:40]!r}") from None
         if num_special < 0 or len(lines) < 3 + num_special:
             raise ValueError(f"{path}: says {num_special} special tokens but the file is too short")
         special_lines = lines[3 : 3 + num_special]
         merge_lines = lines[3 + num_special :]
         merges: dict[tuple[int, int], int] = {}
+        length = [1] * 256  # bytes per token, to bound the vocabulary before building it
         for offset, line in enumerate(merge_lines):
             idx = 256 + offset
             fields = line.split()
             try:
                 left, right = (int(field) for field in fields)
             except ValueError:
-                raise ValueError(f"{path}: line {4 + num_special + offset}: expected two ids, got {line!r}") from None
+                raise ValueError(
+                    f"{path}: line {4 + num_special + offset}: expected two ids, got {line[:40]!r}"
+                ) from None
             if not (0 <= left < idx and 0 <= right < idx):
                 raise ValueError(
                     f"{path}: line {4 + num_special + offset}: merge {idx} refers to ids ({left}, {right}) "
@@ -266,6 +373,13 @@ class Tokenizer:
             if (left, right) in merges:
                 raise ValueError(f"{path}: line {4 + num_special + offset}: merge ({left}, {right}) is repeated")
             merges[left, right] = idx
+            length.append(length[left] + length[right])
+        total = sum(length)
+        if total > MAX_VOCAB_BYTES:
+            raise ValueError(
+                f"{path}: its merges build tokens of {total:,} bytes in all, over the limit of {MAX_VOCAB_BYTES:,} "
+                f"(a merge of a token with itself doubles its length): a corrupt or crafted file"
+            )
         special: dict[str, int] = {}
         for offset, line in enumerate(special_lines):
             fields = line.split(" ")
@@ -274,16 +388,16 @@ class Tokenizer:
                 if len(fields) != 2:
                     raise ValueError
             except (ValueError, IndexError):
-                raise ValueError(f"{path}: line {4 + offset}: expected 'token id', got {line!r}") from None
+                raise ValueError(f"{path}: line {4 + offset}: expected 'token id', got {line[:40]!r}") from None
             special[name] = idx
-        self._set_pattern(pattern)  # validates (and compiles) before anything is changed
+        self._set_pattern(pattern, allow_pattern=allow_pattern)  # validates (and compiles) before anything changes
         self.merges = merges
         self.special_tokens = {}
         self.inverse_special_tokens = {}
         self.register_special_tokens(special)  # validates ids against the merges
         return self
 
-    def _set_pattern(self, pattern: str) -> None:
+    def _set_pattern(self, pattern: str, allow_pattern: bool = True) -> None:
         """Hook: subclasses compile the pattern (the basic tokenizer requires it to be empty)."""
         if pattern:
             raise ValueError(f"{type(self).__name__} has no split pattern, but the model file has {pattern!r}")

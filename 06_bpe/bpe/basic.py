@@ -1,9 +1,12 @@
 """The simplest byte-level BPE tokenizer: the whole text is one sequence of bytes (no split pattern).
 
 Training merges the most frequent pair of adjacent tokens anywhere in the text, so merges can
-cross word boundaries and punctuation ("e t" from "the tree"). Encoding applies the learned
-merges in the order they were learned: that gives the same result as repeatedly merging the
-lowest-ranked pair present, because a merge's output can only take part in later merges.
+cross word boundaries and punctuation ("e t" from "the tree"). Encoding is `base.apply_merges`
+(merge the lowest-ranked learned pair present, repeat), but the whole text is one sequence, so
+each step of that loop would rescan all of it. `apply_merges_fast` gives the same ids (tied by
+tests/test_basic.py): it applies the learned merges in the order they were learned, each one
+vectorised over all positions with NumPy. That order gives the loop's result because a merge's
+output can only take part in later merges.
 
 Special tokens work as in every tokenizer here (`Tokenizer.encode` cuts the text at them first).
 """
@@ -14,11 +17,11 @@ import numpy as np
 
 from .base import Tokenizer, clean_surrogates
 
-__all__ = ["BasicTokenizer", "apply_merges"]
+__all__ = ["BasicTokenizer", "apply_merges_fast"]
 
 
-def apply_merges(ids: np.ndarray, merges: dict[tuple[int, int], int]) -> np.ndarray:
-    """Apply merges in rank order to a whole id sequence, each one vectorized over all positions."""
+def apply_merges_fast(ids: np.ndarray, merges: dict[tuple[int, int], int]) -> np.ndarray:
+    """`base.apply_merges` for long sequences: merges in rank order, each vectorised over all positions."""
     ids = np.asarray(ids, dtype=np.int64)  # (N,)
     for (a, b), new_id in sorted(merges.items(), key=lambda item: item[1]):
         if ids.size < 2:
@@ -55,4 +58,4 @@ class BasicTokenizer(Tokenizer):
         if not isinstance(text, str):
             raise TypeError(f"text must be a str, got {type(text).__name__}")
         ids = np.frombuffer(clean_surrogates(text).encode("utf-8"), dtype=np.uint8)
-        return apply_merges(ids, self.merges).tolist()
+        return apply_merges_fast(ids, self.merges).tolist()

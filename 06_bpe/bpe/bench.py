@@ -1,4 +1,4 @@
-"""`python -m bpe.bench`: our speed next to the slow baseline and the reference libraries, in one run.
+"""`python -m bpe bench`: our speed next to the slow baseline and the reference libraries, in one run.
 
 (a) Training a RegexTokenizer (GPT-4 pattern) to vocab 10,000 on tiny shakespeare: the incremental
     trainer against the recount trainer. The recount trainer is run for its first `--slow-merges`
@@ -11,7 +11,7 @@
 Times are CPU seconds of this process (`time.process_time`), which a machine shared with other jobs
 disturbs far less than wall-clock time; wall times are printed next to them for the trainers.
 The oracles (tiktoken, subword-nmt) are imported here only; missing ones are reported and skipped.
-Results are printed and written to `runs/bench/bench.json` (`--out` to change).
+Results are printed and written to `runs/06_bpe/bench/bench.json` (`--out` to change).
 """
 
 from __future__ import annotations
@@ -23,15 +23,16 @@ import io
 import json
 import os
 import shutil
+import sys
 import tempfile
-import time
 from collections import Counter
+from pathlib import Path
 
-from shared.results import output_dir
+from shared.cli import wrote
+from shared.timing import Timer
 
 from . import sennrich
-from .corpus import read_input_text
-from .pretrained import get_encoding
+from .corpus import get_encoding, read_input_text
 from .regex_tokenizer import GPT4_SPLIT_PATTERN
 from .training import train_incremental, train_recount
 
@@ -45,9 +46,9 @@ TIKTOKEN_FILES = {
 def _timed(fn):
     """(result, wall seconds, CPU seconds of this process). Ratios use CPU time: on a machine shared
     with other jobs, wall time mostly measures how long we waited for a core."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    result = fn()
-    return result, time.perf_counter() - wall, time.process_time() - cpu
+    with Timer() as timer:
+        result = fn()
+    return result, timer.wall, timer.cpu
 
 
 def bench_training(text: str, vocab_size: int, slow_merges: int, check_merges: int = 0) -> dict:
@@ -153,29 +154,30 @@ def bench_encoding(name: str, text: str, repeats: int) -> dict:
     return result
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m bpe.bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--vocab-size", type=int, default=10000, help="RegexTokenizer vocab (default: 10000)")
-    parser.add_argument("--slow-merges", type=int, default=150, help="merges run by the recount trainer")
-    parser.add_argument("--symbols", type=int, default=10000, help="Sennrich merges (default: 10000)")
-    parser.add_argument("--repeats", type=int, default=3, help="encoding runs, best taken (default: 3)")
+PARTS = ("training", "sennrich", "encoding")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from shared.cli import bounded_int, non_negative_int, positive_int
+
+    parser.add_argument("--vocab-size", type=bounded_int(257, 1_000_000), default=10000, help="RegexTokenizer vocab")
+    parser.add_argument("--slow-merges", type=positive_int, default=150, help="merges run by the recount trainer")
+    parser.add_argument("--symbols", type=bounded_int(1, 1_000_000), default=10000, help="Sennrich merges")
+    parser.add_argument("--repeats", type=bounded_int(1, 100), default=3, help="encoding runs, best taken")
     parser.add_argument(
         "--full-recount-vocab",
-        type=int,
+        type=non_negative_int,
         default=0,
         help="also run both trainers all the way to this vocab (no extrapolation; slow)",
     )
-    parser.add_argument("--only", choices=["training", "sennrich", "encoding"], help="run one part")
-    parser.add_argument("--out", help="output folder (default: runs/bench)")
-    args = parser.parse_args(argv)
-    if args.vocab_size < 257 or args.slow_merges < 1 or args.symbols < 1 or args.repeats < 1:
-        parser.error("--vocab-size must be > 256 and --slow-merges, --symbols, --repeats positive")
 
+
+def run_bench(args: argparse.Namespace, out: Path) -> dict:
+    """The parts named by `--only` (all by default); writes `out/bench.json`."""
+    parts = args.only or PARTS
     text = read_input_text("tinyshakespeare.txt")
     results = {}
-    if args.only in (None, "training"):
+    if "training" in parts:
         print(f"(a) RegexTokenizer training to vocab {args.vocab_size} on tiny shakespeare", flush=True)
         results["training"] = bench_training(text, args.vocab_size, args.slow_merges)
         print(json.dumps(results["training"], indent=2), flush=True)
@@ -184,19 +186,22 @@ def main(argv: list[str] | None = None) -> None:
             print(f"(a) both trainers run to vocab {vocab} (no extrapolation)", flush=True)
             results["training_full"] = bench_training(text, vocab, vocab - 256, check_merges=args.slow_merges)
             print(json.dumps(results["training_full"], indent=2), flush=True)
-    if args.only in (None, "sennrich"):
+    if "sennrich" in parts:
         print(f"(a') Sennrich BPE, {args.symbols} merges on tiny shakespeare: ours vs subword-nmt", flush=True)
         results["sennrich"] = bench_sennrich(text, args.symbols)
         print(json.dumps(results["sennrich"], indent=2), flush=True)
-    if args.only in (None, "encoding"):
+    if "encoding" in parts:
         for name in ("gpt2", "cl100k_base"):
             print(f"(b) {name} encoding throughput on tiny shakespeare (single thread)", flush=True)
             results[name] = bench_encoding(name, text, args.repeats)
             print(json.dumps(results[name], indent=2), flush=True)
-    path = output_dir(args.out, "bench") / "bench.json"
+    path = out / "bench.json"
     path.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {path}")
+    wrote(path)
+    return results
 
 
 if __name__ == "__main__":
-    main()
+    from .__main__ import main
+
+    sys.exit(main(["bench", *sys.argv[1:]]))

@@ -15,10 +15,14 @@ rank (the leftmost one on a tie) until no concatenation is a token.
 
 The interface and semantics are tiktoken's: `encode(text, allowed_special=set(), disallowed_special="all")`
 raises ValueError on disallowed special-token text, `encode_ordinary`, `decode(ids, errors="replace")`,
-`decode_bytes`. Lone surrogates in the input are replaced by U+FFFD before encoding (as tiktoken).
-Encoded chunks are cached (text repeats: "the" is encoded once).
+`decode_bytes`. Lone surrogates in the input are replaced by U+FFFD before encoding (as tiktoken),
+and letters and numbers follow tiktoken's Unicode tables (`regex_tokenizer.SplitPattern`).
+Encoded chunks are cached (text repeats: "the" is encoded once). The files are read as hostile:
+size-limited, and every line and JSON value is checked.
 
-Not done here: training (these vocabularies were trained by OpenAI), batch/threaded encoding.
+Not done here: finding the files (`corpus.get_encoding` fetches them through `shared.data`).
+
+Not done here either: training (these vocabularies were trained by OpenAI), batch/threaded encoding.
 """
 
 from __future__ import annotations
@@ -30,12 +34,12 @@ import json
 import os
 from pathlib import Path
 
-import regex
+from .base import clean_surrogates, lookup_bytes, split_on_specials
+from .regex_tokenizer import GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN, SplitPattern
 
-from .base import clean_surrogates, split_on_specials
-from .regex_tokenizer import GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN
+__all__ = ["GPT2Tokenizer", "GPT4Tokenizer", "RankedBPE", "bytes_to_unicode"]
 
-__all__ = ["GPT2Tokenizer", "GPT4Tokenizer", "RankedBPE", "bytes_to_unicode", "get_encoding"]
+MAX_FILE_BYTES = 64 * 2**20  # OpenAI's files are 0.5-1.7 MB (o200k's would be 3.6 MB)
 
 ENDOFTEXT = "<|endoftext|>"
 CL100K_SPECIAL_TOKENS = {
@@ -59,13 +63,21 @@ def bytes_to_unicode() -> dict[int, str]:
     return mapping
 
 
-def _read(path: str | os.PathLike) -> bytes:
-    from shared.data import read_bytes  # gunzips a .gz copy transparently
-
-    path = Path(path)
+def _read(source: bytes | str | os.PathLike) -> bytes:
+    """A file's bytes (size-limited), or the bytes given (a caller that fetched or gunzipped them)."""
+    if isinstance(source, (bytes, bytearray)):
+        return bytes(source)
+    path = Path(source)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
-    return read_bytes(path)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ValueError(f"{path} is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,} for a vocabulary file")
+    return path.read_bytes()
+
+
+def _name(source) -> str:
+    return "the given bytes" if isinstance(source, (bytes, bytearray)) else str(source)
 
 
 class RankedBPE:
@@ -74,7 +86,7 @@ class RankedBPE:
     def __init__(self, name: str, pattern: str, ranks: dict[bytes, int], special_tokens: dict[str, int]):
         self.name = name
         self.pattern = pattern
-        self.compiled_pattern = regex.compile(pattern)
+        self.compiled_pattern = SplitPattern(pattern)
         self.ranks = ranks
         self.special_tokens = dict(special_tokens)
         self.decoder: dict[int, bytes] = {rank: token for token, rank in ranks.items()}
@@ -110,7 +122,7 @@ class RankedBPE:
         Ties go to the leftmost pair. The plain loop rescans the chunk after every join, O(n^2); long
         chunks (a run of 10,000 spaces) use the heap version instead, O(n log n), with the same result.
         """
-        return self._bpe_heap(piece) if len(piece) > 64 else self._bpe_loop(piece)
+        return self._bpe_fast(piece) if len(piece) > 64 else self._bpe_loop(piece)
 
     def _bpe_loop(self, piece: bytes) -> tuple[int, ...]:
         """The plain loop: find the lowest-ranked adjacent pair, join it, repeat."""
@@ -127,7 +139,7 @@ class RankedBPE:
             parts[best_i : best_i + 2] = [parts[best_i] + parts[best_i + 1]]
         return tuple(ranks[part] for part in parts)
 
-    def _bpe_heap(self, piece: bytes) -> tuple[int, ...]:
+    def _bpe_fast(self, piece: bytes) -> tuple[int, ...]:
         """`_bpe` for long chunks: parts in a linked list, candidate joins in a heap of (rank, start)."""
         ranks = self.ranks
         n = len(piece)
@@ -226,18 +238,8 @@ class RankedBPE:
     # ----------------------------------------------------------------- decoding
 
     def decode_bytes(self, ids) -> bytes:
-        """Token ids -> the bytes they stand for."""
-        decoder = self.decoder
-        try:
-            return b"".join(decoder[idx] for idx in ids)
-        except (KeyError, TypeError):
-            for position, idx in enumerate(ids):
-                if isinstance(idx, bool) or idx not in decoder:
-                    raise ValueError(
-                        f"token id {idx!r} at position {position} is not in the {self.name} vocabulary "
-                        f"(ids 0..{self.n_vocab - 1})"
-                    ) from None
-            raise
+        """Token ids -> the bytes they stand for; ValueError for an id that is not an integer token id."""
+        return lookup_bytes(ids, self.decoder, f"the {self.name}")
 
     def decode(self, ids, errors: str = "replace") -> str:
         """Token ids -> text; bytes that are not valid UTF-8 follow `errors` (U+FFFD by default)."""
@@ -251,22 +253,25 @@ class GPT2Tokenizer(RankedBPE):
     """GPT-2's tokenizer (tiktoken's `gpt2`), 50,257 tokens."""
 
     @classmethod
-    def from_files(cls, vocab_bpe: str | os.PathLike, encoder_json: str | os.PathLike) -> GPT2Tokenizer:
-        """Build from OpenAI's `vocab.bpe` (merges) and `encoder.json` (token -> id); checks they agree."""
+    def from_files(cls, vocab_bpe: bytes | str | os.PathLike, encoder_json: bytes | str | os.PathLike) -> GPT2Tokenizer:
+        """Build from OpenAI's `vocab.bpe` (merges) and `encoder.json` (token -> id); checks they agree.
+
+        Each is a path or the file's bytes.
+        """
         byte_of = {char: b for b, char in bytes_to_unicode().items()}
 
         def to_bytes(token: str, where: str) -> bytes:
             try:
                 return bytes(byte_of[char] for char in token)
-            except KeyError as error:
-                raise ValueError(f"{where}: {token!r} has a character outside GPT-2's byte alphabet") from error
+            except KeyError:
+                raise ValueError(f"{where}: {token[:40]!r} has a character outside GPT-2's byte alphabet") from None
 
         try:
             lines = _read(vocab_bpe).decode("utf-8").split("\n")
         except UnicodeDecodeError:
-            raise ValueError(f"{vocab_bpe}: not UTF-8 text; is this GPT-2's vocab.bpe?") from None
+            raise ValueError(f"{_name(vocab_bpe)}: not UTF-8 text; is this GPT-2's vocab.bpe?") from None
         if not lines[0].startswith("#version"):
-            raise ValueError(f"{vocab_bpe}: first line should be '#version: 0.2', got {lines[0][:50]!r}")
+            raise ValueError(f"{_name(vocab_bpe)}: first line should be '#version: 0.2', got {lines[0][:50]!r}")
         # the ranks of the single bytes: GPT-2's byte alphabet order (the printable characters first)
         ranks = {bytes([b]): rank for rank, b in enumerate(bytes_to_unicode())}
         for number, line in enumerate(lines[1:], start=2):
@@ -274,25 +279,32 @@ class GPT2Tokenizer(RankedBPE):
                 continue
             fields = line.split()
             if len(fields) != 2:
-                raise ValueError(f"{vocab_bpe}: line {number}: expected two tokens, got {line!r}")
-            where = f"{vocab_bpe} line {number}"
+                raise ValueError(f"{_name(vocab_bpe)}: line {number}: expected two tokens, got {line[:60]!r}")
+            where = f"{_name(vocab_bpe)} line {number}"
             merged = to_bytes(fields[0], where) + to_bytes(fields[1], where)
             if merged in ranks:
-                raise ValueError(f"{vocab_bpe}: line {number}: token {merged!r} is made twice")
+                raise ValueError(f"{_name(vocab_bpe)}: line {number}: token {merged!r} is made twice")
             ranks[merged] = len(ranks)
 
         try:
             encoder = json.loads(_read(encoder_json))
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise ValueError(f"{encoder_json}: not valid JSON ({error}); is this GPT-2's encoder.json?") from None
+            raise ValueError(
+                f"{_name(encoder_json)}: not valid JSON ({error}); is this GPT-2's encoder.json?"
+            ) from None
+        except RecursionError:
+            raise ValueError(f"{_name(encoder_json)}: JSON nested too deeply; is this GPT-2's encoder.json?") from None
         if not isinstance(encoder, dict):
-            raise ValueError(f"{encoder_json}: expected a JSON object token -> id")
+            raise ValueError(f"{_name(encoder_json)}: expected a JSON object token -> id, not {type(encoder).__name__}")
+        for token, idx in encoder.items():
+            if isinstance(idx, bool) or not isinstance(idx, int):
+                raise ValueError(f"{_name(encoder_json)}: the id of {token[:40]!r} must be an integer, got {idx!r:.40}")
         special = {token: idx for token, idx in encoder.items() if token == ENDOFTEXT}
-        loaded = {to_bytes(token, str(encoder_json)): idx for token, idx in encoder.items() if token != ENDOFTEXT}
+        loaded = {to_bytes(token, _name(encoder_json)): idx for token, idx in encoder.items() if token != ENDOFTEXT}
         if loaded != ranks:
             raise ValueError(
-                f"{encoder_json} does not match {vocab_bpe}: the vocabulary must hold the 256 bytes then one token "
-                f"per merge, in merge order (mismatched or corrupt files)"
+                f"{_name(encoder_json)} does not match {_name(vocab_bpe)}: the vocabulary must hold the 256 bytes "
+                f"then one token per merge, in merge order (mismatched or corrupt files)"
             )
         return cls("gpt2", GPT2_SPLIT_PATTERN, ranks, special)
 
@@ -301,8 +313,8 @@ class GPT4Tokenizer(RankedBPE):
     """GPT-4's tokenizer (tiktoken's `cl100k_base`), 100,277 ids, with its special tokens."""
 
     @classmethod
-    def from_file(cls, cl100k_base_tiktoken: str | os.PathLike) -> GPT4Tokenizer:
-        """Build from `cl100k_base.tiktoken`: lines `base64(token) rank`."""
+    def from_file(cls, cl100k_base_tiktoken: bytes | str | os.PathLike) -> GPT4Tokenizer:
+        """Build from `cl100k_base.tiktoken` (a path or its bytes): lines `base64(token) rank`."""
         ranks: dict[bytes, int] = {}
         for number, line in enumerate(_read(cl100k_base_tiktoken).splitlines(), start=1):
             if not line:
@@ -314,22 +326,11 @@ class GPT4Tokenizer(RankedBPE):
                     raise ValueError
             except (ValueError, IndexError, binascii.Error):
                 raise ValueError(
-                    f"{cl100k_base_tiktoken}: line {number}: expected 'base64 rank', got {line[:60]!r}"
+                    f"{_name(cl100k_base_tiktoken)}: line {number}: expected 'base64 rank', got {line[:60]!r}"
                 ) from None
             if token in ranks:
-                raise ValueError(f"{cl100k_base_tiktoken}: line {number}: token {token!r} is listed twice")
+                raise ValueError(f"{_name(cl100k_base_tiktoken)}: line {number}: token {token!r} is listed twice")
             ranks[token] = rank
         if len(ranks) < 256 or any(bytes([b]) not in ranks for b in range(256)):
-            raise ValueError(f"{cl100k_base_tiktoken}: a byte-level vocabulary must hold all 256 single bytes")
+            raise ValueError(f"{_name(cl100k_base_tiktoken)}: a byte-level vocabulary must hold all 256 single bytes")
         return cls("cl100k_base", GPT4_SPLIT_PATTERN, ranks, CL100K_SPECIAL_TOKENS)
-
-
-def get_encoding(name: str) -> RankedBPE:
-    """'gpt2' or 'cl100k_base' from the files that `shared.data` fetches (DNN_DATA_DIR, cache or download)."""
-    from shared.data import fetch
-
-    if name == "gpt2":
-        return GPT2Tokenizer.from_files(fetch("gpt2/vocab.bpe"), fetch("gpt2/encoder.json"))
-    if name in ("cl100k_base", "gpt4"):
-        return GPT4Tokenizer.from_file(fetch("gpt4/cl100k_base.tiktoken"))
-    raise ValueError(f"unknown encoding {name!r}; known: 'gpt2', 'cl100k_base'")

@@ -1,6 +1,6 @@
 """`python -m bpe repro`: the README results table, written to `results.json`.
 
-Configurations (`--only NAME` runs one):
+Configurations (`--only NAME`, repeatable, runs only those):
 - `taylorswift_512`: RegexTokenizer (GPT-4 pattern) trained to vocab 512 on taylorswift.txt.
 - `shakespeare_10000`: RegexTokenizer trained to vocab 10,000 on tiny shakespeare, with its
   compression curve (bytes per token after each merge) saved as `compression.png`.
@@ -13,14 +13,15 @@ Every number is measured by this run; nothing is copied in. Timings are wall-clo
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
+from shared.cli import wrote
 from shared.plotting import plot_curves
 from shared.progress import Progress
-from shared.results import output_dir, write_results
+from shared.results import write_results
 
 from . import sennrich
-from .corpus import read_input_text
-from .pretrained import get_encoding
+from .corpus import get_encoding, read_input_text
 from .regex_tokenizer import RegexTokenizer
 
 CONFIGS = ("taylorswift_512", "shakespeare_10000", "sennrich", "gpt2", "cl100k_base")
@@ -96,13 +97,13 @@ def _openai(name: str, texts: dict[str, str]) -> dict:
     return metrics
 
 
-def run_repro(out: str | None = None, only: str | None = None) -> dict:
-    out = output_dir(out, "repro")
+def run_repro(out: Path, only: list[str] | None = None) -> dict:
+    """Run the configurations (all, or those in `only`) and write `out/results.json`."""
     texts = {name: read_input_text(name) for name in ("taylorswift.txt", "tinyshakespeare.txt")}
     started = time.perf_counter()
     metrics: dict = {}
     for config in CONFIGS:
-        if only and config != only:
+        if only and config not in only:
             continue
         print(f"== {config}", flush=True)
         if config == "taylorswift_512":
@@ -116,5 +117,6 @@ def run_repro(out: str | None = None, only: str | None = None) -> dict:
         print(metrics[config], flush=True)
     seconds = time.perf_counter() - started
     path = write_results(out, metrics, seconds, seed=None)
-    print(f"wrote {path} ({seconds:.1f}s)")
+    print(f"done in {seconds:.1f}s")
+    wrote(path, *sorted(str(p) for p in out.iterdir() if p != path))
     return metrics

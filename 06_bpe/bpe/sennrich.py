@@ -33,7 +33,7 @@ import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
-from .training import merge_ids
+from .base import merge
 
 __all__ = [
     "BPE",
@@ -88,7 +88,7 @@ class _LargestFirst:
 
 def _merge_symbols(symbols: list[str], first: str, second: str) -> list[str]:
     """Replace every occurrence of (first, second) by their concatenation, left to right, without overlaps."""
-    return merge_ids(symbols, (first, second), first + second)
+    return merge(symbols, (first, second), first + second)
 
 
 def learn_bpe(

@@ -9,8 +9,9 @@ Tie-breaking rule (both trainers): merge the pair with the highest count; among 
 counts, the smallest pair `(left, right)` of ids in lexicographic order. Merges inside a chunk are
 applied left to right without overlaps (`a a a` with pair `(a, a)` becomes `aa a`).
 
-- `train_recount`: the textbook loop (minbpe's `train`): each step counts every pair in every chunk,
-  takes the best, and rewrites every chunk. Cost per merge: the size of the whole corpus.
+- `train_recount`: the textbook loop (minbpe's `train`): each step counts every pair in every chunk
+  (`base.get_stats`), takes the best, and rewrites every chunk with `base.merge`. Cost per merge: the
+  size of the whole corpus.
 - `train_incremental`: the same merges, but only the pairs touched by a merge are updated. The
   chunks are stored as one array of positions with doubly-linked `prev`/`next` links; an index maps
   each pair to the positions where it starts; a heap (with lazy deletion of stale entries) finds
@@ -23,11 +24,12 @@ Not done here: choosing chunks (that is the tokenizer's regex) and special token
 from __future__ import annotations
 
 import heapq
-import itertools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 
-__all__ = ["count_chunks", "merge_ids", "pair_counts", "train_incremental", "train_recount"]
+from .base import get_stats, merge
+
+__all__ = ["count_chunks", "train_incremental", "train_recount"]
 
 Pair = tuple[int, int]
 # called after every merge: (merge_index, pair, new_id, count, live_tokens)
@@ -52,35 +54,10 @@ def _check(chunk_counts: Mapping[bytes, int], num_merges: int) -> None:
 # --------------------------------------------------------------------------- the slow, obvious trainer
 
 
-def pair_counts(ids: list[int], counts: dict[Pair, int] | None = None, weight: int = 1) -> dict[Pair, int]:
-    """Add the adjacent pairs of `ids` (overlapping ones too) to `counts`, each `weight` times."""
-    counts = {} if counts is None else counts
-    for pair in itertools.pairwise(ids):
-        counts[pair] = counts.get(pair, 0) + weight
-    return counts
-
-
-def merge_ids(ids: list[int], pair: Pair, new_id: int) -> list[int]:
-    """Replace each occurrence of `pair` in `ids` by `new_id`, left to right, without overlaps.
-
-    Only equality is used, so it serves any symbols: `sennrich` merges strings with it too.
-    """
-    out, i, n = [], 0, len(ids)
-    a, b = pair
-    while i < n:
-        if i < n - 1 and ids[i] == a and ids[i + 1] == b:
-            out.append(new_id)
-            i += 2
-        else:
-            out.append(ids[i])
-            i += 1
-    return out
-
-
 def train_recount(
     chunk_counts: Mapping[bytes, int], num_merges: int, callback: MergeCallback | None = None
 ) -> list[Pair]:
-    """Recount every pair of every chunk at every step. Reference for `train_incremental`."""
+    """Recount every pair of every chunk at every step (minbpe's `train`). Reference for `train_incremental`."""
     _check(chunk_counts, num_merges)
     chunks = [list(chunk) for chunk in chunk_counts]
     weights = list(chunk_counts.values())
@@ -88,12 +65,12 @@ def train_recount(
     for step in range(num_merges):
         counts: dict[Pair, int] = {}
         for ids, weight in zip(chunks, weights):
-            pair_counts(ids, counts, weight)
+            get_stats(ids, counts, weight)
         if not counts:
             break  # every chunk is a single token: nothing left to merge
         best = min(counts, key=lambda p: (-counts[p], p))  # highest count, then smallest pair
         new_id = 256 + step
-        chunks = [merge_ids(ids, best, new_id) for ids in chunks]
+        chunks = [merge(ids, best, new_id) for ids in chunks]
         merges.append(best)
         if callback is not None:
             callback(step, best, new_id, counts[best], sum(len(ids) * w for ids, w in zip(chunks, weights)))
@@ -164,7 +141,7 @@ def train_incremental(
         a, b = best
         new_id = 256 + step
         changed.clear()
-        for i in sorted(where.pop(best)):  # left to right, so overlapping pairs merge like merge_ids
+        for i in sorted(where.pop(best)):  # left to right, so overlapping pairs merge like `merge`
             j = next_[i]
             if token[i] != a or j == -1 or token[j] != b:
                 continue  # consumed by the previous merge in an overlapping run (a a a)

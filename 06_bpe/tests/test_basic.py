@@ -1,12 +1,12 @@
-"""BasicTokenizer: the minbpe example, vectorized encoding, round trips."""
+"""BasicTokenizer: the minbpe example, the vectorised encoding tied to the readable one, round trips."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from bpe import BasicTokenizer
-from bpe.basic import apply_merges
-from bpe.training import merge_ids
+from bpe.base import apply_merges, merge
+from bpe.basic import apply_merges_fast
 from conftest import random_text
 
 
@@ -17,14 +17,24 @@ def test_aaabdaaabac_with_three_merges():
     assert tokenizer.decode([258, 100, 258, 97, 99]) == "aaabdaaabac"
 
 
-def test_apply_merges_equals_one_merge_at_a_time(rng):
+def test_apply_merges_fast_equals_one_merge_at_a_time(rng):
     merges = {(1, 1): 256, (256, 1): 257, (2, 256): 258, (257, 257): 259}
     for _ in range(200):
         ids = rng.integers(1, 3, size=int(rng.integers(0, 30))).tolist()
         expected = ids
         for pair, new_id in merges.items():
-            expected = merge_ids(expected, pair, new_id)
-        assert apply_merges(np.array(ids), merges).tolist() == expected
+            expected = merge(expected, pair, new_id)
+        assert apply_merges_fast(np.array(ids), merges).tolist() == expected
+
+
+def test_apply_merges_fast_equals_the_readable_apply_merges(rng, taylorswift):
+    tokenizer = BasicTokenizer()
+    tokenizer.train(taylorswift[:20000], 256 + 120)
+    for _ in range(100):
+        ids = list(random_text(rng, 80).encode("utf-8")) + list(rng.choice(list(b"ab "), size=30))
+        assert apply_merges_fast(np.array(ids), tokenizer.merges).tolist() == apply_merges(ids, tokenizer.merges)
+    ids = list(taylorswift[:5000].encode("utf-8"))
+    assert apply_merges_fast(np.array(ids), tokenizer.merges).tolist() == apply_merges(ids, tokenizer.merges)
 
 
 def test_round_trip_on_random_unicode(rng, taylorswift):

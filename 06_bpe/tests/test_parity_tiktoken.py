@@ -133,3 +133,28 @@ def test_random_token_sequences_decode_identically(pair):
         ids = rng.integers(0, len(ours.ranks), size=int(rng.integers(1, 20))).tolist()
         assert ours.decode_bytes(ids) == ref.decode_bytes(ids)
         assert ours.decode(ids) == ref.decode(ids)
+
+
+def test_code_points_newer_than_tiktokens_unicode_tables_split_like_tiktoken(pair):
+    # The installed `regex` may know letters and numbers that tiktoken's tables do not (U+0558, U+32D6E...):
+    # every such code point, next to letters, digits and an apostrophe, must give tiktoken's ids.
+    from bpe.regex_tokenizer import NEWER_THAN_TIKTOKEN
+
+    ours, ref = pair
+    for low, high in NEWER_THAN_TIKTOKEN:
+        for code in range(low, high + 1):
+            text = f"{chr(code)}'s"
+            assert ours.encode_ordinary(text) == ref.encode_ordinary(text), hex(code)
+        for code in {low, (low + high) // 2, high}:
+            for text in (f"a{chr(code)}b", f" {chr(code)}{chr(code)}1", f"12{chr(code)}34's", f"x {chr(code)}\n"):
+                assert ours.encode_ordinary(text) == ref.encode_ordinary(text), hex(code)
+
+
+def test_letters_and_numbers_of_every_plane_split_like_tiktoken(pair):
+    # one code point in 97 of the whole range (surrogates aside), each between a letter and an apostrophe
+    ours, ref = pair
+    for code in range(0, 0x110000, 97):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        text = f"a{chr(code)}'s"
+        assert ours.encode_ordinary(text) == ref.encode_ordinary(text), hex(code)

@@ -107,7 +107,7 @@ def test_corrupt_tiktoken_file_is_rejected(tmp_path):
         GPT4Tokenizer.from_file(path)
 
 
-def test_heap_merge_equals_the_plain_loop(gpt2, gpt4, rng):
+def test_fast_heap_merge_equals_the_plain_loop(gpt2, gpt4, rng):
     pieces = [b" " * 300, b"\n" * 100 + b"x", b"7" * 200, "é".encode() * 80, bytes(range(256))]
     for _ in range(150):
         pieces.append(bytes(rng.integers(0, 256, size=int(rng.integers(2, 200))).astype("uint8")))
@@ -115,4 +115,4 @@ def test_heap_merge_equals_the_plain_loop(gpt2, gpt4, rng):
         pieces.append(bytes(rng.choice(list(b"ab "), size=int(rng.integers(2, 200)))))
     for enc in (gpt2, gpt4):
         for piece in pieces:
-            assert enc._bpe_heap(piece) == enc._bpe_loop(piece)
+            assert enc._bpe_fast(piece) == enc._bpe_loop(piece)

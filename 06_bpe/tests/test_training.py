@@ -6,8 +6,9 @@ from collections import Counter
 
 import pytest
 import regex
+from bpe.base import get_stats, merge
 from bpe.regex_tokenizer import GPT2_SPLIT_PATTERN, GPT4_SPLIT_PATTERN
-from bpe.training import count_chunks, merge_ids, pair_counts, train_incremental, train_recount
+from bpe.training import count_chunks, train_incremental, train_recount
 from conftest import random_text
 
 
@@ -17,10 +18,16 @@ def chunked(text: str, pattern: str | None) -> Counter:
     return count_chunks(chunk.encode("utf-8") for chunk in regex.findall(pattern, text))
 
 
-def test_merge_ids_replaces_left_to_right_without_overlap():
-    assert merge_ids([1, 1, 1, 2, 1, 1], (1, 1), 9) == [9, 1, 2, 9]
-    assert merge_ids([1, 1, 1, 1], (1, 1), 9) == [9, 9]
-    assert pair_counts([1, 1, 1]) == {(1, 1): 2}
+def test_merge_replaces_left_to_right_without_overlap():
+    assert merge([1, 1, 1, 2, 1, 1], (1, 1), 9) == [9, 1, 2, 9]
+    assert merge([1, 1, 1, 1], (1, 1), 9) == [9, 9]
+    assert merge(["lo", "w</w>", "x"], ("lo", "w</w>"), "low</w>") == ["low</w>", "x"]
+
+
+def test_get_stats_counts_overlapping_pairs_with_weights():
+    assert get_stats([1, 1, 1]) == {(1, 1): 2}
+    assert get_stats([1, 2, 3, 1, 2]) == {(1, 2): 2, (2, 3): 1, (3, 1): 1}
+    assert get_stats([1, 2], {(1, 2): 1}, weight=5) == {(1, 2): 6}
 
 
 def test_ties_go_to_the_smallest_pair():
