@@ -161,12 +161,12 @@ def summarize(figure: str, curves: dict, methods: dict) -> dict:
 
 
 def run_figure(figure: str, out: Path, methods: dict, seed: int, epochs: int, train_size: int | None,
-               l2: float = 1e-4, dropout: float = 0.5) -> dict:  # fmt: skip
+               l2: float = 1e-4, dropout: float = 0.5, assets: str | None = None) -> dict:  # fmt: skip
     """Train the figure's methods, write its PNG and CSV into `out`, print and return the final costs."""
     import numpy as np
 
     from . import experiments as ex
-    from .figures import curves_to_rows, plot_costs, write_csv
+    from .figures import ASSET_DPI, curves_to_rows, plot_costs, write_csv
 
     x, y = ex.load_mnist_flat("train", train_size, seed=seed)
     # A run that diverges stops with one clear message (experiments.DivergedError), not NumPy's warnings first.
@@ -181,6 +181,8 @@ def run_figure(figure: str, out: Path, methods: dict, seed: int, epochs: int, tr
         title = f"MLP 1000-1000 + dropout, MNIST ({len(x)} images)"
     labels = {name: m.label for name, m in methods.items()}
     wrote(plot_costs(out / f"{figure}.png", curves, labels, title))
+    if assets:
+        wrote(plot_costs(Path(assets) / f"{figure}.png", curves, labels, title, dpi=ASSET_DPI))
     wrote(write_csv(out / f"{figure}.csv", curves_to_rows(curves, labels)))
     metrics = summarize(figure, curves, methods)
     metrics["epochs"] = epochs
@@ -223,8 +225,8 @@ def cmd_bias_correction(args) -> None:
     print(f"bias-correction took {time.perf_counter() - start:.1f}s")
 
 
-def run_toy(out: Path, steps: int, seed: int) -> None:
-    from .figures import plot_toy, write_csv
+def run_toy(out: Path, steps: int, seed: int, assets: str | None = None) -> None:
+    from .figures import ASSET_DPI, plot_toy, write_csv
     from .toy import TOY_SETTINGS, noisy_quadratic, rosenbrock, trajectory
 
     paths, rows = {}, []
@@ -239,13 +241,22 @@ def run_toy(out: Path, steps: int, seed: int) -> None:
             print(f"{function:16s} {name:13s} final f {f(points[-1])[0]:.4g} at ({points[-1][0]:.3f}, "
                   f"{points[-1][1]:.3f})")  # fmt: skip
     wrote(plot_toy(out / "toy.png", paths))
+    if assets:
+        wrote(plot_toy(Path(assets) / "toy.png", paths, dpi=ASSET_DPI))
     wrote(write_csv(out / "toy.csv", rows))
 
 
+def _check_assets(args) -> None:
+    """--assets DIR must be a folder (or not exist yet): checked before the run, not after it."""
+    if args.assets and Path(args.assets).exists() and not Path(args.assets).is_dir():
+        raise CLIError(f"--assets {args.assets} is a file, not a folder")
+
+
 def cmd_toy(args) -> None:
+    _check_assets(args)
     out = prepare_out(args)
     header(args, steps=args.steps, out=out)
-    run_toy(out, args.steps, args.seed)
+    run_toy(out, args.steps, args.seed, args.assets)
 
 
 def cmd_sweep(args) -> None:
@@ -288,6 +299,7 @@ def cmd_repro(args) -> None:
     from shared.results import write_results
 
     figures = args.only or list(REPRO)
+    _check_assets(args)
     out = prepare_out(args)
     header(args, only=",".join(figures), out=out)
     start = time.perf_counter()
@@ -296,7 +308,8 @@ def cmd_repro(args) -> None:
         settings = REPRO[figure]
         figure_start = time.perf_counter()
         methods = _methods(figure, None, None, None)
-        metrics[figure] = run_figure(figure, out, methods, args.seed, settings["epochs"], settings["train_size"])
+        metrics[figure] = run_figure(figure, out, methods, args.seed, settings["epochs"], settings["train_size"],
+                                     assets=args.assets)  # fmt: skip
         metrics[figure]["seconds"] = round(time.perf_counter() - figure_start, 1)
         print(f"{figure} took {metrics[figure]['seconds']}s")
     seconds = time.perf_counter() - start
@@ -350,6 +363,7 @@ _p.add_argument("--train-size", type=_train_size, default=10000)
 
 _p = app.command("toy", cmd_toy, help="trajectories on Rosenbrock and a noisy ill-conditioned quadratic")
 _p.add_argument("--steps", type=bounded_int(1, MAX_STEPS), default=1000, help="default: 1000")
+_p.add_argument("--assets", metavar="DIR", help="also draw toy.png into DIR (the README's: 05_adam/assets)")
 
 _p = app.command("sweep", cmd_sweep, help="the step-size sweep behind the tuned settings (out: runs/05_adam/sweep/FIG)",
                  only=sorted(set(FIG1_NAMES) | set(FIG2_NAMES)))  # fmt: skip
@@ -359,7 +373,9 @@ _p.add_argument("--train-size", type=_train_size, default=None, help="default: t
 _p.add_argument("--set", action="append", type=_setting, metavar="NAME.ARG=VALUE", help="e.g. adam.betas=0.9,0.99")
 _p.add_argument("--lrs", type=positive_float, nargs="+", default=None, help="step sizes instead of the built-in grid")
 
-app.command("repro", cmd_repro, help="fig1 and fig2 at the README's settings; writes results.json", only=list(REPRO))
+_p = app.command("repro", cmd_repro, help="fig1 and fig2 at the README's settings; writes results.json",
+                 only=list(REPRO))  # fmt: skip
+_p.add_argument("--assets", metavar="DIR", help="also draw the figures into DIR (the README's: 05_adam/assets)")
 
 _p = app.command("bench", cmd_bench, help="time one optimizer step over 10M parameters, ours next to torch.optim",
                  only=["SGD-momentum", "Adam", "AdamW"])  # fmt: skip

@@ -1,4 +1,7 @@
-"""Turn the experiments' curves into PNG figures and CSV files (nothing here trains anything)."""
+"""Turn the experiments' curves into PNG figures and CSV files (nothing here trains anything).
+
+`dpi` is 120 for the run folders; the README's copies in 05_adam/assets are drawn at ASSET_DPI to stay small.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,9 @@ from shared.plotting import new_figure, save_figure
 
 from .toy import QUADRATIC_H, TOY_FUNCTIONS, rosenbrock
 
-__all__ = ["plot_bias_correction", "plot_costs", "plot_toy", "write_csv"]
+__all__ = ["ASSET_DPI", "plot_bias_correction", "plot_costs", "plot_toy", "write_csv"]
+
+ASSET_DPI = 72
 
 
 def write_csv(path: str | os.PathLike, rows: list[dict]) -> Path:
@@ -35,7 +40,7 @@ def curves_to_rows(curves: dict, labels: dict) -> list[dict]:
     ]
 
 
-def plot_costs(path, curves: dict, labels: dict, title: str, logy: bool = True) -> Path:
+def plot_costs(path, curves: dict, labels: dict, title: str, logy: bool = True, dpi: int = 120) -> Path:
     """Training cost against epochs, one line per method (Figures 1 and 2)."""
     figure, axes = new_figure(6.4, 4.8)
     for name, curve in curves.items():
@@ -47,7 +52,7 @@ def plot_costs(path, curves: dict, labels: dict, title: str, logy: bool = True) 
     axes.set_title(title)
     axes.legend()
     axes.grid(alpha=0.3, which="both")
-    return save_figure(figure, path)
+    return save_figure(figure, path, dpi=dpi)
 
 
 def plot_bias_correction(path, rows: list[dict], clip: float | None = None) -> Path:
@@ -84,7 +89,7 @@ def plot_bias_correction(path, rows: list[dict], clip: float | None = None) -> P
     return save_figure(figure, path)
 
 
-def plot_toy(path, paths: dict) -> Path:
+def plot_toy(path, paths: dict, dpi: int = 120) -> Path:
     """Contour plots of the toy functions with every optimizer's path: paths[function][name] (steps + 1, 2)."""
     figure, axes = new_figure(12.0, 5.5, ncols=len(paths))
     axes = np.atleast_1d(axes)
@@ -107,4 +112,4 @@ def plot_toy(path, paths: dict) -> Path:
         axis.set_ylim(*info["ylim"])
         axis.set_title(function.replace("_", " "))
     axes[0].legend(fontsize=8, loc="lower right")
-    return save_figure(figure, path)
+    return save_figure(figure, path, dpi=dpi)

@@ -55,10 +55,12 @@ class CosineWarmupSchedule:
 
     def __call__(self, t: int) -> float:
         t = _step("CosineWarmupSchedule", t)
+        # exercise: cosine_warmup: linear warm-up to lr, then half a cosine down to min_lr; README "Step-size schedules"
         if t <= self.warmup:
             return self.lr * t / self.warmup
         progress = min((t - self.warmup) / max(self.total - self.warmup, 1), 1.0)
         return self.min_lr + 0.5 * (self.lr - self.min_lr) * (1 + math.cos(math.pi * progress))
+        # end exercise
 
 
 class InverseSqrtSchedule:

@@ -89,6 +89,14 @@ def test_out_naming_a_file_is_refused_and_the_file_kept(tmp_path, capsys):
     assert target.read_text() == "mine"
 
 
+def test_assets_naming_a_file_is_refused_before_the_run(tmp_path, capsys):
+    target = tmp_path / "notes.txt"
+    target.write_text("mine")
+    assert cli.main(["toy", "--steps", "3", "--out", str(tmp_path / "run"), "--assets", str(target)]) == 2
+    assert "is a file" in capsys.readouterr().err
+    assert target.read_text() == "mine" and not (tmp_path / "run").exists()
+
+
 def test_an_unwritable_out_is_one_error_line(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("x")

@@ -112,3 +112,10 @@ def test_repro_writes_results_json_and_only_picks_rows(tmp_path, monkeypatch):
     assert cli.main(["repro", "--only", "fig1", "--out", str(tmp_path / "one")]) == 0
     results = json.loads((tmp_path / "one" / "results.json").read_text())
     assert "fig1" in results and "fig2" not in results
+
+
+def test_assets_draws_a_small_copy_of_the_figure(tmp_path, capsys):
+    assert cli.main(["toy", "--steps", "20", "--out", str(tmp_path / "run"), "--assets", str(tmp_path / "assets")]) == 0
+    small, full = tmp_path / "assets" / "toy.png", tmp_path / "run" / "toy.png"
+    assert 0 < small.stat().st_size < full.stat().st_size
+    assert f"wrote {small}" in capsys.readouterr().out
