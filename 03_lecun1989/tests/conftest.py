@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 from lecun1989.model import LAYOUT
@@ -68,3 +70,10 @@ def sampled_gradcheck(net, loss, analytic, per_tensor=40, seed=0):
     report = gradcheck(probed_loss, inputs, expected, tolerance=1e-6)
     report.assert_ok()
     return report
+
+
+def npy_header(shape, dtype="<f4") -> bytes:
+    """The bytes of a .npy header claiming `shape`, with no data after it (for crafted files)."""
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": dtype, "fortran_order": False, "shape": shape})
+    return buffer.getvalue()

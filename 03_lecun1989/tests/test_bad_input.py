@@ -5,7 +5,6 @@ whose address space is capped at 2 GB, so a huge allocation would show up as a M
 or a kill instead of the clean error asserted here.
 """
 
-import io
 import os
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from conftest import npy_header
 from lecun1989 import data as data_module
 from lecun1989.__main__ import main
 from lecun1989.data import save_npz
@@ -32,12 +32,6 @@ def run_main(argv, capsys) -> str:
     errors = [line for line in err if line.startswith("error:")]
     assert len(errors) == 1 and "Traceback" not in "\n".join(err), err
     return errors[0]
-
-
-def npy_header(shape, dtype="<f4") -> bytes:
-    buffer = io.BytesIO()
-    np.lib.format.write_array_header_1_0(buffer, {"descr": dtype, "fortran_order": False, "shape": shape})
-    return buffer.getvalue()
 
 
 # --------------------------------------------------------------------------- flags

@@ -5,6 +5,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from conftest import npy_header
 from lecun1989.checkpoint import FORMAT, MAX_BYTES, CheckpointError, load_checkpoint, save_checkpoint
 from lecun1989.model import Config, Net
 
@@ -68,15 +69,6 @@ def test_mismatched_checkpoint_is_a_clear_error(saved, change_arrays, change_met
     rewrite(saved, change_arrays, change_meta)
     with pytest.raises(CheckpointError, match=message):
         load_checkpoint(saved)
-
-
-def npy_header(shape, dtype="<f4") -> bytes:
-    """The bytes of a .npy header claiming `shape`, with no data after it."""
-    import io
-
-    buffer = io.BytesIO()
-    np.lib.format.write_array_header_1_0(buffer, {"descr": dtype, "fortran_order": False, "shape": shape})
-    return buffer.getvalue()
 
 
 def write_members(path, members: dict) -> None:
