@@ -81,8 +81,8 @@ def test_attention_gradients_match_finite_differences_with_masks(rng, masking):
 
 def test_attention_gives_no_weight_to_masked_keys(rng):
     q, k, v = (rng.standard_normal((1, 1, 4, 2)) for _ in range(3))
-    _, cache = attention_forward(q, k, v, causal_mask(4))
-    weights = cache[0][0, 0]
+    _, saved = attention_forward(q, k, v, causal_mask(4))
+    weights = saved.weights[0, 0]
     assert np.all(np.triu(weights, 1) == 0)
     np.testing.assert_allclose(weights.sum(-1), 1)
 

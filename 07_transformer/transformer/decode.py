@@ -57,7 +57,9 @@ def greedy(model, src: np.ndarray, max_extra: int = 50, use_cache: bool = True) 
 
 def length_penalty(length, alpha: float):
     """GNMT's lp(Y) = ((5 + |Y|) / 6)^alpha."""
+    # exercise: length_penalty: GNMT's lp(Y) = ((5 + |Y|) / 6)^alpha (README 6.1)
     return ((5.0 + length) / 6.0) ** alpha
+    # end exercise
 
 
 def beam_search(model, src: np.ndarray, beam: int = 4, alpha: float = 0.6, max_extra: int = 50) -> list[list[int]]:
@@ -87,6 +89,7 @@ def beam_search(model, src: np.ndarray, beam: int = 4, alpha: float = 0.6, max_e
         frozen = np.full(V, -np.inf)
         frozen[PAD_ID] = 0.0
         logp = np.where(finished[:, :, None], frozen, logp)
+        # exercise: beam_search_step: extend each beam by each token, keep the K best per sentence (README 6.1)
         candidates = (scores[:, :, None] + logp).reshape(B, K * V)  # (B, K*V)
         top = np.argpartition(-candidates, K - 1, axis=1)[:, :K]  # (B, K), unordered
         top = np.take_along_axis(top, np.argsort(-np.take_along_axis(candidates, top, 1), axis=1), 1)
@@ -96,10 +99,11 @@ def beam_search(model, src: np.ndarray, beam: int = 4, alpha: float = 0.6, max_e
         lengths = np.take_along_axis(lengths, origin, 1) + ~was_finished
         finished = was_finished | (token2d == EOS_ID) | (t + 1 >= limit)
         history = np.concatenate([history[rows, origin], token2d[:, :, None]], axis=2)
+        # end exercise
         # Reorder the cached keys/values so row b*K + k holds the prefix of the new beam k.
         flat = (rows * K + origin).reshape(-1)
         for cache in caches:
-            cache["k"], cache["v"] = cache["k"][flat], cache["v"][flat]
+            cache.k, cache.v = cache.k[flat], cache.v[flat]
         token = token2d.reshape(-1)
         if finished.all():
             break

@@ -1,10 +1,18 @@
 """The Transformer's building blocks, each with a forward and a hand-derived backward pass.
 
-Every layer follows one pattern (after llm.c): `forward(...)` returns the output and a
-`cache` tuple holding what the backward pass needs; `backward(dout, cache)` returns the
-gradient with respect to the inputs and *adds* the parameter gradients into `self.grads`
-(adding, not assigning, so that a weight used twice, such as the shared embedding matrix of
-section 3.4, collects the gradient of every use).
+The contract of every layer in this folder (after llm.c's explicit *_forward/*_backward
+pairs, written as small modules in the style of the Annotated Transformer):
+
+- `forward(...)` returns `(output, saved)`: `saved` holds what the backward pass needs. When
+  it holds more than two things it is a NamedTuple with named fields (`AttentionSaved`,
+  `FeedForwardSaved`, ...), llm.c's "activation tensors", never a positional tuple;
+- `backward(dout, saved)` returns the gradient with respect to each input (a tuple when there
+  are two inputs, e.g. `dx, dmemory = attention.backward(...)`) and *adds* the parameter
+  gradients into `self.grads` (adding, not assigning, so that a weight used twice, such as the
+  shared embedding matrix of section 3.4, collects the gradient of every use; `zero_grad()`
+  clears them before a step);
+- parameters live in `self.params` (arrays updated in place by the optimizer), float32 for
+  training and float64 for gradient checks; nothing here imports anything but NumPy.
 
 What is here: Linear, LayerNorm, dropout, scaled dot-product attention with masks (3.2.1),
 multi-head attention written batched over heads (3.2.2), the position-wise feed-forward
@@ -16,6 +24,7 @@ What is not here: the wiring of layers into encoder/decoder stacks (see `model.p
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -114,6 +123,7 @@ class LayerNorm(Module):
         return xhat * self.gamma + self.beta, (xhat, rstd)
 
     def backward(self, dout, cache):
+        # exercise: layernorm_backward: dgamma, dbeta (added) and dx of LayerNorm (README 3.1)
         xhat, rstd = cache
         d = xhat.shape[-1]
         self.grads["gamma"] += (dout * xhat).reshape(-1, d).sum(axis=0)
@@ -122,6 +132,7 @@ class LayerNorm(Module):
         # d/dx of (x - mean) * rstd, with mean and rstd depending on x:
         # dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
         return rstd * (dxhat - dxhat.mean(axis=-1, keepdims=True) - xhat * (dxhat * xhat).mean(axis=-1, keepdims=True))
+        # end exercise
 
 
 def dropout_forward(x, p: float, rng: np.random.Generator | None):
@@ -151,14 +162,27 @@ def log_softmax(x, axis=-1):
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
+class AttentionSaved(NamedTuple):
+    """What `attention_backward` needs from `attention_forward`."""
+
+    weights: np.ndarray  # P = softmax(Q K^T / sqrt(d_k)), (B, h, Tq, Tk); the attention-map plots read it
+    dropped: np.ndarray  # P after dropout (P itself without dropout)
+    dropout_mask: np.ndarray | None
+    q: np.ndarray
+    k: np.ndarray
+    v: np.ndarray
+    scale: float  # 1 / sqrt(d_k)
+    mask: np.ndarray | None  # True where attending is allowed
+
+
 def attention_forward(q, k, v, mask=None, dropout: float = 0.0, rng=None):
     """Scaled dot-product attention, eq. (1): softmax(Q K^T / sqrt(d_k)) V.
 
     q (B, h, Tq, dk), k and v (B, h, Tk, dk); mask is boolean, broadcastable to
     (B, h, Tq, Tk), True where attending is allowed (padding: (B, 1, 1, Tk); causal:
-    (1, 1, Tq, Tk)). Returns out (B, h, Tq, dk) and the cache; cache[0] holds the
-    attention weights, which the attention-map plots read.
+    (1, 1, Tq, Tk)). Returns out (B, h, Tq, dk) and the `AttentionSaved` activations.
     """
+    # exercise: scaled_dot_product_attention: softmax(Q K^T / sqrt(d_k)) V, masked, dropout on P (README 3.2.1)
     scale = 1.0 / math.sqrt(q.shape[-1])
     scores = q @ k.swapaxes(-1, -2)  # (B, h, Tq, Tk)
     scores *= scale
@@ -167,25 +191,35 @@ def attention_forward(q, k, v, mask=None, dropout: float = 0.0, rng=None):
     weights = softmax(scores)  # (B, h, Tq, Tk)
     dropped, drop_mask = dropout_forward(weights, dropout, rng)
     out = dropped @ v  # (B, h, Tq, dk)
-    return out, (weights, dropped, drop_mask, q, k, v, scale, mask)
+    return out, AttentionSaved(weights, dropped, drop_mask, q, k, v, scale, mask)
+    # end exercise
 
 
-def attention_backward(dout, cache):
+def attention_backward(dout, saved: AttentionSaved):
     """Gradients of eq. (1) with respect to q, k, v.
 
     With P = softmax(S): dV = P^T dO, dP = dO V^T, dS = P * (dP - rowsum(dP * P)),
     and S = Q K^T * scale gives dQ = dS K * scale, dK = dS^T Q * scale.
     """
-    weights, dropped, drop_mask, q, k, v, scale, mask = cache
-    dv = dropped.swapaxes(-1, -2) @ dout  # (B, h, Tk, dk)
-    dweights = dropout_backward(dout @ v.swapaxes(-1, -2), drop_mask)  # (B, h, Tq, Tk)
+    # exercise: attention_backward: dQ, dK, dV of eq. (1) via the softmax Jacobian (README 3.2.1)
+    weights = saved.weights
+    dv = saved.dropped.swapaxes(-1, -2) @ dout  # (B, h, Tk, dk)
+    dweights = dropout_backward(dout @ saved.v.swapaxes(-1, -2), saved.dropout_mask)  # (B, h, Tq, Tk)
     dscores = weights * (dweights - (dweights * weights).sum(axis=-1, keepdims=True))
-    if mask is not None:  # masked scores were replaced by a constant: no gradient flows there
-        dscores = np.where(mask, dscores, np.asarray(0.0, dtype=dscores.dtype))
-    dscores *= scale
-    dq = dscores @ k  # (B, h, Tq, dk)
-    dk = dscores.swapaxes(-1, -2) @ q  # (B, h, Tk, dk)
+    if saved.mask is not None:  # masked scores were replaced by a constant: no gradient flows there
+        dscores = np.where(saved.mask, dscores, np.asarray(0.0, dtype=dscores.dtype))
+    dscores *= saved.scale
+    dq = dscores @ saved.k  # (B, h, Tq, dk)
+    dk = dscores.swapaxes(-1, -2) @ saved.q  # (B, h, Tk, dk)
     return dq, dk, dv
+    # end exercise
+
+
+class MultiHeadAttentionSaved(NamedTuple):
+    x: np.ndarray  # the queries' input (B, Tq, d)
+    memory: np.ndarray | None  # the keys' and values' input (B, Tk, d); None when they were given
+    attention: AttentionSaved
+    merged: np.ndarray  # the heads side by side (B, Tq, d), the output projection's input
 
 
 class MultiHeadAttention(Module):
@@ -221,33 +255,38 @@ class MultiHeadAttention(Module):
         kv, _ = self.kv_proj.forward(memory)  # (B, Tk, 2d)
         return self.split_heads(kv[..., : self.d_model]), self.split_heads(kv[..., self.d_model :])
 
-    def forward(self, x, memory, mask=None, rng=None):
-        """x (B, Tq, d) attends over memory (B, Tk, d); pass memory=x for self-attention."""
-        q_flat, q_cache = self.q_proj.forward(x)  # (B, Tq, d)
-        kv, kv_cache = self.kv_proj.forward(memory)  # (B, Tk, 2d)
-        q = self.split_heads(q_flat)
-        k = self.split_heads(kv[..., : self.d_model])
-        v = self.split_heads(kv[..., self.d_model :])
-        heads, attn_cache = attention_forward(q, k, v, mask, self.dropout, rng)  # (B, h, Tq, dk)
-        out, out_cache = self.out_proj.forward(self.merge_heads(heads))  # (B, Tq, d)
-        return out, (q_cache, kv_cache, attn_cache, out_cache)
+    def forward(self, x, memory, mask=None, rng=None, kv=None):
+        """x (B, Tq, d) attends over memory (B, Tk, d); pass memory=x for self-attention.
 
-    def backward(self, dout, cache):
-        """Returns (dx, dmemory); for self-attention the caller adds the two."""
-        q_cache, kv_cache, attn_cache, out_cache = cache
-        dheads = self.split_heads(self.out_proj.backward(dout, out_cache))  # (B, h, Tq, dk)
-        dq, dk, dv = attention_backward(dheads, attn_cache)
+        kv: the keys and values of memory already projected and split into heads (two
+        (B, h, Tk, dk)), as the decoder keeps them while it decodes one token at a time;
+        memory is then not read, and there is no backward through them.
+        """
+        q_flat, _ = self.q_proj.forward(x)  # (B, Tq, d)
+        if kv is None:
+            k, v = self.project_kv(memory)
+        else:
+            k, v = kv
+        heads, attention = attention_forward(self.split_heads(q_flat), k, v, mask, self.dropout, rng)  # (B, h, Tq, dk)
+        merged = self.merge_heads(heads)  # (B, Tq, d)
+        out, _ = self.out_proj.forward(merged)
+        return out, MultiHeadAttentionSaved(x, None if kv is not None else memory, attention, merged)
+
+    def backward(self, dout, saved: MultiHeadAttentionSaved):
+        """Returns (dx, dmemory); for self-attention (memory = x) the caller adds the two."""
+        dheads = self.split_heads(self.out_proj.backward(dout, saved.merged))  # (B, h, Tq, dk)
+        dq, dk, dv = attention_backward(dheads, saved.attention)
         dkv = np.concatenate([self.merge_heads(dk), self.merge_heads(dv)], axis=-1)  # (B, Tk, 2d)
-        dx = self.q_proj.backward(self.merge_heads(dq), q_cache)
-        dmemory = self.kv_proj.backward(dkv, kv_cache)
+        dx = self.q_proj.backward(self.merge_heads(dq), saved.x)
+        dmemory = self.kv_proj.backward(dkv, saved.memory)
         return dx, dmemory
 
-    def step(self, x, k, v, mask=None):
-        """Inference on precomputed keys/values k, v (B, h, Tk, dk) (the decoder's cache)."""
-        q, _ = self.q_proj.forward(x)  # (B, Tq, d)
-        heads, attn_cache = attention_forward(self.split_heads(q), k, v, mask)
-        out, _ = self.out_proj.forward(self.merge_heads(heads))
-        return out, attn_cache[0]
+
+class FeedForwardSaved(NamedTuple):
+    x: np.ndarray  # input (B, T, d_model)
+    relu_mask: np.ndarray  # where x W1 + b1 > 0
+    dropout_mask: np.ndarray | None
+    hidden: np.ndarray  # max(0, x W1 + b1) after dropout, the second layer's input (B, T, d_ff)
 
 
 class FeedForward(Module):
@@ -260,19 +299,18 @@ class FeedForward(Module):
         self.fc2 = Linear(d_ff, d_model, rng, dtype)
 
     def forward(self, x, rng=None):
-        h, c1 = self.fc1.forward(x)  # (B, T, d_ff)
+        h, _ = self.fc1.forward(x)  # (B, T, d_ff)
         relu_mask = h > 0
         h *= relu_mask
         # Dropout on the hidden activation, as the Annotated Transformer and torch do.
-        h, drop_mask = dropout_forward(h, self.dropout, rng)
-        out, c2 = self.fc2.forward(h)  # (B, T, d_model)
-        return out, (c1, relu_mask, drop_mask, c2)
+        h, dropout_mask = dropout_forward(h, self.dropout, rng)
+        out, _ = self.fc2.forward(h)  # (B, T, d_model)
+        return out, FeedForwardSaved(x, relu_mask, dropout_mask, h)
 
-    def backward(self, dout, cache):
-        c1, relu_mask, drop_mask, c2 = cache
-        dh = dropout_backward(self.fc2.backward(dout, c2), drop_mask)
-        dh *= relu_mask
-        return self.fc1.backward(dh, c1)
+    def backward(self, dout, saved: FeedForwardSaved):
+        dh = dropout_backward(self.fc2.backward(dout, saved.hidden), saved.dropout_mask)
+        dh *= saved.relu_mask
+        return self.fc1.backward(dh, saved.x)
 
 
 class Embedding(Module):
@@ -311,9 +349,11 @@ class Embedding(Module):
 
 def positional_encoding(max_len: int, d_model: int, dtype=np.float32):
     """Sinusoidal encodings, section 3.5: PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(...)."""
+    # exercise: positional_encoding: PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(...) (README 3.5)
     position = np.arange(max_len)[:, None]  # (max_len, 1)
     inv_freq = np.exp(-math.log(10000.0) * np.arange(0, d_model, 2) / d_model)  # (d/2,)
     pe = np.zeros((max_len, d_model))
     pe[:, 0::2] = np.sin(position * inv_freq)
     pe[:, 1::2] = np.cos(position * inv_freq[: d_model // 2])
     return pe.astype(dtype)  # (max_len, d)
+    # end exercise

@@ -15,17 +15,21 @@ or pre-LN, x + Dropout(Sublayer(LayerNorm(x))) with a final LayerNorm per stack 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from typing import NamedTuple
 
 import numpy as np
 
 from .layers import (
     Embedding,
     FeedForward,
+    FeedForwardSaved,
     LayerNorm,
     Module,
     MultiHeadAttention,
+    MultiHeadAttentionSaved,
     dropout_backward,
     dropout_forward,
+    log_softmax,
     positional_encoding,
 )
 
@@ -75,6 +79,7 @@ class TransformerConfig:
 CONFIGS = {
     "base": dict(n_layers=6, d_model=512, n_heads=8, d_ff=2048, dropout=0.1),
     "small": dict(n_layers=3, d_model=256, n_heads=4, d_ff=512, dropout=0.1),
+    "mini": dict(n_layers=2, d_model=128, n_heads=4, d_ff=512, dropout=0.1),  # the quick preset's: minutes on a CPU
     "tiny": dict(n_layers=2, d_model=64, n_heads=4, d_ff=128, dropout=0.0),
 }
 
@@ -96,28 +101,61 @@ def count_parameters_formula(cfg: TransformerConfig) -> int:
     return encoder + decoder + final_norms + embeddings
 
 
-class _Residual:
-    """Helpers for the residual block around a sublayer, post-LN or pre-LN."""
+# ----- residual blocks (3.1, 5.4) --------------------------------------------------------
+# post-LN (the paper):  y = LayerNorm(x + Dropout(Sublayer(x)))
+# pre-LN (Xiong 2020):  y = x + Dropout(Sublayer(LayerNorm(x)))
+# A block is written in two halves around its sublayer, so that every layer below calls its
+# sublayers' forward and backward explicitly (no functions passed around):
+#     h, pre = sublayer_input(x, norm, pre_ln)            # what the sublayer reads
+#     s, saved = sublayer.forward(h, ...)
+#     y, res = residual_forward(x, s, pre, norm, p, rng, pre_ln)
+# and backward, in reverse:
+#     dskip, ds = residual_backward(dy, res, norm, pre_ln)
+#     dh = sublayer.backward(ds, saved)
+#     dx = residual_input_backward(dskip, dh, res, norm, pre_ln)
 
-    @staticmethod
-    def forward(pre_ln, norm, x, sublayer, p, rng):
-        if pre_ln:  # x + Dropout(Sublayer(LayerNorm(x)))
-            n, cn = norm.forward(x)
-            s, cs = sublayer(n)
-            s, m = dropout_forward(s, p, rng)
-            return x + s, (cn, cs, m)
-        s, cs = sublayer(x)  # LayerNorm(x + Dropout(Sublayer(x)))
-        s, m = dropout_forward(s, p, rng)
-        y, cn = norm.forward(x + s)
-        return y, (cn, cs, m)
 
-    @staticmethod
-    def backward(pre_ln, norm, dy, cache, sublayer_backward):
-        cn, cs, m = cache
-        if pre_ln:
-            return dy + norm.backward(sublayer_backward(dropout_backward(dy, m), cs), cn)
-        dsum = norm.backward(dy, cn)
-        return dsum + sublayer_backward(dropout_backward(dsum, m), cs)
+class ResidualSaved(NamedTuple):
+    norm: tuple | None  # the LayerNorm's saved activations (None: post-LN inference never needs them)
+    dropout_mask: np.ndarray | None
+
+
+def sublayer_input(x, norm: LayerNorm, pre_ln: bool):
+    """What the sublayer reads: LayerNorm(x) in pre-LN; x itself in post-LN (normalized after the sum)."""
+    if pre_ln:
+        return norm.forward(x)
+    return x, None
+
+
+def residual_forward(x, s, pre_norm, norm: LayerNorm, p: float, rng, pre_ln: bool):
+    """Close the block around the sublayer's output s: x + Dropout(s), then LayerNorm in post-LN."""
+    s, dropout_mask = dropout_forward(s, p, rng)
+    if pre_ln:
+        return x + s, ResidualSaved(pre_norm, dropout_mask)
+    y, post_norm = norm.forward(x + s)
+    return y, ResidualSaved(post_norm, dropout_mask)
+
+
+def residual_backward(dy, saved: ResidualSaved, norm: LayerNorm, pre_ln: bool):
+    """Backward to the sublayer: (gradient along the skip connection, gradient at the sublayer output)."""
+    if pre_ln:  # y = x + D(s)
+        return dy, dropout_backward(dy, saved.dropout_mask)
+    dsum = norm.backward(dy, saved.norm)  # y = LN(x + D(s)): both paths start from dLN
+    return dsum, dropout_backward(dsum, saved.dropout_mask)
+
+
+def residual_input_backward(dskip, dh, saved: ResidualSaved, norm: LayerNorm, pre_ln: bool):
+    """dx of the block: the skip path plus the sublayer input's gradient dh (through LayerNorm in pre-LN)."""
+    if pre_ln:
+        return dskip + norm.backward(dh, saved.norm)
+    return dskip + dh
+
+
+class EncoderLayerSaved(NamedTuple):
+    self_attn: MultiHeadAttentionSaved
+    self_attn_block: ResidualSaved
+    ffn: FeedForwardSaved
+    ffn_block: ResidualSaved
 
 
 class EncoderLayer(Module):
@@ -132,16 +170,52 @@ class EncoderLayer(Module):
 
     def forward(self, x, src_mask, rng=None):
         """x (B, S, d), src_mask (B, 1, 1, S) -> (B, S, d)."""
-        x, c1 = _Residual.forward(
-            self.pre_ln, self.norm1, x, lambda h: self.self_attn.forward(h, h, src_mask, rng), self.p, rng
-        )
-        x, c2 = _Residual.forward(self.pre_ln, self.norm2, x, lambda h: self.ffn.forward(h, rng), self.p, rng)
-        return x, (c1, c2)
+        h, pre = sublayer_input(x, self.norm1, self.pre_ln)
+        s, self_attn = self.self_attn.forward(h, h, src_mask, rng)
+        x, self_attn_block = residual_forward(x, s, pre, self.norm1, self.p, rng, self.pre_ln)
+        h, pre = sublayer_input(x, self.norm2, self.pre_ln)
+        s, ffn = self.ffn.forward(h, rng)
+        x, ffn_block = residual_forward(x, s, pre, self.norm2, self.p, rng, self.pre_ln)
+        return x, EncoderLayerSaved(self_attn, self_attn_block, ffn, ffn_block)
 
-    def backward(self, dout, cache):
-        c1, c2 = cache
-        dx = _Residual.backward(self.pre_ln, self.norm2, dout, c2, self.ffn.backward)
-        return _Residual.backward(self.pre_ln, self.norm1, dx, c1, lambda d, c: sum(self.self_attn.backward(d, c)))
+    def backward(self, dout, saved: EncoderLayerSaved):
+        dskip, ds = residual_backward(dout, saved.ffn_block, self.norm2, self.pre_ln)
+        dh = self.ffn.backward(ds, saved.ffn)
+        dx = residual_input_backward(dskip, dh, saved.ffn_block, self.norm2, self.pre_ln)
+        dskip, ds = residual_backward(dx, saved.self_attn_block, self.norm1, self.pre_ln)
+        dh_queries, dh_keys_values = self.self_attn.backward(ds, saved.self_attn)  # h was both
+        return residual_input_backward(
+            dskip, dh_queries + dh_keys_values, saved.self_attn_block, self.norm1, self.pre_ln
+        )
+
+
+@dataclass
+class DecoderCache:
+    """One decoder layer's keys and values while decoding one token at a time (B, h, t, dk).
+
+    `k`, `v`: self-attention keys/values of the t positions decoded so far (grown by `extend`);
+    `memory_k`, `memory_v`: the encoder output projected once per sentence (B, h, S, dk).
+    """
+
+    memory_k: np.ndarray
+    memory_v: np.ndarray
+    k: np.ndarray | None = None
+    v: np.ndarray | None = None
+
+    def extend(self, k_new, v_new):
+        """Append the new position's keys/values; returns all of them (k, v)."""
+        self.k = k_new if self.k is None else np.concatenate([self.k, k_new], axis=2)
+        self.v = v_new if self.v is None else np.concatenate([self.v, v_new], axis=2)
+        return self.k, self.v
+
+
+class DecoderLayerSaved(NamedTuple):
+    self_attn: MultiHeadAttentionSaved
+    self_attn_block: ResidualSaved
+    cross_attn: MultiHeadAttentionSaved
+    cross_attn_block: ResidualSaved
+    ffn: FeedForwardSaved
+    ffn_block: ResidualSaved
 
 
 class DecoderLayer(Module):
@@ -156,53 +230,58 @@ class DecoderLayer(Module):
         self.norm2 = LayerNorm(cfg.d_model, dtype)
         self.norm3 = LayerNorm(cfg.d_model, dtype)
 
-    def forward(self, x, memory, src_mask, tgt_mask, rng=None):
-        """x (B, T, d), memory (B, S, d), src_mask (B, 1, 1, S), tgt_mask (1, 1, T, T) -> (B, T, d)."""
-        x, c1 = _Residual.forward(
-            self.pre_ln, self.norm1, x, lambda h: self.self_attn.forward(h, h, tgt_mask, rng), self.p, rng
-        )
-        x, c2 = _Residual.forward(
-            self.pre_ln, self.norm2, x, lambda h: self.cross_attn.forward(h, memory, src_mask, rng), self.p, rng
-        )
-        x, c3 = _Residual.forward(self.pre_ln, self.norm3, x, lambda h: self.ffn.forward(h, rng), self.p, rng)
-        return x, (c1, c2, c3)
+    def forward(self, x, memory, src_mask, tgt_mask, rng=None, cache: DecoderCache | None = None):
+        """x (B, T, d), memory (B, S, d), src_mask (B, 1, 1, S), tgt_mask (1, 1, T, T) -> (B, T, d).
 
-    def backward(self, dout, cache):
-        """Returns (dx, dmemory)."""
-        c1, c2, c3 = cache
-        dmemory = []
-
-        def cross_backward(d, c):
-            dh, dm = self.cross_attn.backward(d, c)
-            dmemory.append(dm)
-            return dh
-
-        dx = _Residual.backward(self.pre_ln, self.norm3, dout, c3, self.ffn.backward)
-        dx = _Residual.backward(self.pre_ln, self.norm2, dx, c2, cross_backward)
-        dx = _Residual.backward(self.pre_ln, self.norm1, dx, c1, lambda d, c: sum(self.self_attn.backward(d, c)))
-        return dx, dmemory[0]
-
-    def step(self, x, cache: dict, src_mask):
-        """One new position x (B, 1, d) given the layer's cache; appends this position's keys/values.
-
-        cache holds "k", "v" (B, h, t, dk) of the t earlier positions (self-attention) and
-        "mem_k", "mem_v" (B, h, S, dk), the encoder output projected once per sentence.
-        Causality is automatic: the new position may attend to every cached one.
-        Returns (B, 1, d) and the cross-attention weights (B, h, 1, S).
+        The one definition of the decoder layer's wiring, for training and for decoding. With a
+        `cache`, x is the newest position only (B, 1, d): self-attention reads the cached keys
+        and values of every earlier position (so tgt_mask is None: the new position may see
+        them all) and encoder-decoder attention reads the cached projection of memory.
         """
-        h = self.norm1.forward(x)[0] if self.pre_ln else x
-        k_new, v_new = self.self_attn.project_kv(h)  # (B, h, 1, dk)
-        cache["k"] = k_new if cache.get("k") is None else np.concatenate([cache["k"], k_new], axis=2)
-        cache["v"] = v_new if cache.get("v") is None else np.concatenate([cache["v"], v_new], axis=2)
-        s, _ = self.self_attn.step(h, cache["k"], cache["v"])
-        x = x + s if self.pre_ln else self.norm1.forward(x + s)[0]
-        h = self.norm2.forward(x)[0] if self.pre_ln else x
-        s, cross_weights = self.cross_attn.step(h, cache["mem_k"], cache["mem_v"], src_mask)
-        x = x + s if self.pre_ln else self.norm2.forward(x + s)[0]
-        h = self.norm3.forward(x)[0] if self.pre_ln else x
-        s, _ = self.ffn.forward(h)
-        x = x + s if self.pre_ln else self.norm3.forward(x + s)[0]
-        return x, cross_weights
+        h, pre = sublayer_input(x, self.norm1, self.pre_ln)
+        self_kv = None if cache is None else cache.extend(*self.self_attn.project_kv(h))
+        s, self_attn = self.self_attn.forward(h, h, tgt_mask, rng, kv=self_kv)
+        x, self_attn_block = residual_forward(x, s, pre, self.norm1, self.p, rng, self.pre_ln)
+        h, pre = sublayer_input(x, self.norm2, self.pre_ln)
+        memory_kv = None if cache is None else (cache.memory_k, cache.memory_v)
+        s, cross_attn = self.cross_attn.forward(h, memory, src_mask, rng, kv=memory_kv)
+        x, cross_attn_block = residual_forward(x, s, pre, self.norm2, self.p, rng, self.pre_ln)
+        h, pre = sublayer_input(x, self.norm3, self.pre_ln)
+        s, ffn = self.ffn.forward(h, rng)
+        x, ffn_block = residual_forward(x, s, pre, self.norm3, self.p, rng, self.pre_ln)
+        return x, DecoderLayerSaved(self_attn, self_attn_block, cross_attn, cross_attn_block, ffn, ffn_block)
+
+    def backward(self, dout, saved: DecoderLayerSaved):
+        """Returns (dx, dmemory)."""
+        dskip, ds = residual_backward(dout, saved.ffn_block, self.norm3, self.pre_ln)
+        dh = self.ffn.backward(ds, saved.ffn)
+        dx = residual_input_backward(dskip, dh, saved.ffn_block, self.norm3, self.pre_ln)
+        dskip, ds = residual_backward(dx, saved.cross_attn_block, self.norm2, self.pre_ln)
+        dh, dmemory = self.cross_attn.backward(ds, saved.cross_attn)
+        dx = residual_input_backward(dskip, dh, saved.cross_attn_block, self.norm2, self.pre_ln)
+        dskip, ds = residual_backward(dx, saved.self_attn_block, self.norm1, self.pre_ln)
+        dh_queries, dh_keys_values = self.self_attn.backward(ds, saved.self_attn)  # h was both
+        dx = residual_input_backward(dskip, dh_queries + dh_keys_values, saved.self_attn_block, self.norm1, self.pre_ln)
+        return dx, dmemory
+
+
+class EmbeddingSaved(NamedTuple):
+    ids: np.ndarray  # (B, T), the embedding's saved input
+    dropout_mask: np.ndarray | None
+
+
+class EncoderSaved(NamedTuple):
+    embedding: EmbeddingSaved
+    layers: list[EncoderLayerSaved]
+    final_norm: tuple | None  # pre-LN only
+
+
+class TransformerSaved(NamedTuple):
+    encoder: EncoderSaved
+    decoder_embedding: EmbeddingSaved
+    decoder_layers: list[DecoderLayerSaved]
+    decoder_final_norm: tuple | None  # pre-LN only
+    decoder_output: np.ndarray  # (B, T, d), the output projection's input
 
 
 def causal_mask(T: int):
@@ -248,34 +327,32 @@ class Transformer(Module):
 
     # ----- training forward/backward --------------------------------------------------
     def _embed(self, embedding, ids, rng, offset: int = 0):
-        x, ce = embedding.forward(ids)  # (B, T, d)
+        x, _ = embedding.forward(ids)  # (B, T, d)
         x = x + self.pe[offset : offset + ids.shape[1]]  # 3.5: summed with the embeddings
-        x, m = dropout_forward(x, self.cfg.dropout, rng)  # 5.4: dropout on the sums
-        return x, (ce, m)
+        x, dropout_mask = dropout_forward(x, self.cfg.dropout, rng)  # 5.4: dropout on the sums
+        return x, EmbeddingSaved(ids, dropout_mask)
 
     def encode(self, src, rng=None):
-        """src (B, S) -> memory (B, S, d) and the cache for backward."""
+        """src (B, S) -> memory (B, S, d) and the `EncoderSaved` activations for backward."""
         self._check_ids(src, "src", self.cfg.src_vocab_size)
         src_mask = padding_mask(src)
-        x, ce = self._embed(self.src_embed, src, rng)
-        caches = []
+        x, embedding = self._embed(self.src_embed, src, rng)
+        layers = []
         for layer in self.encoder_layers:
-            x, c = layer.forward(x, src_mask, rng)
-            caches.append(c)
-        cn = None
+            x, saved = layer.forward(x, src_mask, rng)
+            layers.append(saved)
+        final_norm = None
         if self.cfg.pre_ln:
-            x, cn = self.encoder_norm.forward(x)
-        return x, (ce, caches, cn)
+            x, final_norm = self.encoder_norm.forward(x)
+        return x, EncoderSaved(embedding, layers, final_norm)
 
-    def encode_backward(self, dmemory, cache):
-        ce, caches, cn = cache
+    def encode_backward(self, dmemory, saved: EncoderSaved):
         if self.cfg.pre_ln:
-            dmemory = self.encoder_norm.backward(dmemory, cn)
+            dmemory = self.encoder_norm.backward(dmemory, saved.final_norm)
         dx = dmemory
-        for layer, c in zip(reversed(self.encoder_layers), reversed(caches)):
-            dx = layer.backward(dx, c)
-        emb_cache, m = ce
-        self.src_embed.backward(dropout_backward(dx, m), emb_cache)
+        for layer, layer_saved in zip(reversed(self.encoder_layers), reversed(saved.layers)):
+            dx = layer.backward(dx, layer_saved)
+        self.src_embed.backward(dropout_backward(dx, saved.embedding.dropout_mask), saved.embedding.ids)
 
     def forward(self, src, tgt_in, rng=None):
         """Logits (B, T, V_tgt) for teacher-forced target inputs tgt_in (B, T) given src (B, S).
@@ -285,44 +362,38 @@ class Transformer(Module):
         self._check_ids(tgt_in, "tgt_in", self.cfg.tgt_vocab_size)
         if src.shape[0] != tgt_in.shape[0]:
             raise ValueError(f"src and tgt_in batch sizes differ: {src.shape[0]} vs {tgt_in.shape[0]}")
-        memory, enc_cache = self.encode(src, rng)
+        memory, encoder = self.encode(src, rng)
         src_mask = padding_mask(src)
         tgt_mask = causal_mask(tgt_in.shape[1])
-        x, de = self._embed(self.tgt_embed, tgt_in, rng)
-        caches = []
+        x, embedding = self._embed(self.tgt_embed, tgt_in, rng)
+        layers = []
         for layer in self.decoder_layers:
-            x, c = layer.forward(x, memory, src_mask, tgt_mask, rng)
-            caches.append(c)
-        cn = None
+            x, saved = layer.forward(x, memory, src_mask, tgt_mask, rng)
+            layers.append(saved)
+        final_norm = None
         if self.cfg.pre_ln:
-            x, cn = self.decoder_norm.forward(x)
-        logits, cp = self.tgt_embed.project(x)  # (B, T, V)
-        return logits, (enc_cache, de, caches, cn, cp)
+            x, final_norm = self.decoder_norm.forward(x)
+        logits, _ = self.tgt_embed.project(x)  # (B, T, V)
+        return logits, TransformerSaved(encoder, embedding, layers, final_norm, x)
 
-    def backward(self, dlogits, cache):
+    def backward(self, dlogits, saved: TransformerSaved):
         """Adds the gradients of every parameter for dlogits (B, T, V) into the modules' grads."""
-        enc_cache, de, caches, cn, cp = cache
-        dx = self.tgt_embed.project_backward(dlogits, cp)
+        dx = self.tgt_embed.project_backward(dlogits, saved.decoder_output)
         if self.cfg.pre_ln:
-            dx = self.decoder_norm.backward(dx, cn)
-        dmemory = 0.0
-        for layer, c in zip(reversed(self.decoder_layers), reversed(caches)):
-            dx, dm = layer.backward(dx, c)
-            dmemory = dmemory + dm
-        emb_cache, m = de
-        self.tgt_embed.backward(dropout_backward(dx, m), emb_cache)
-        self.encode_backward(dmemory, enc_cache)
+            dx = self.decoder_norm.backward(dx, saved.decoder_final_norm)
+        dmemory = 0.0  # memory feeds every decoder layer's encoder-decoder attention: the gradients add up
+        for layer, layer_saved in zip(reversed(self.decoder_layers), reversed(saved.decoder_layers)):
+            dx, dmemory_layer = layer.backward(dx, layer_saved)
+            dmemory = dmemory + dmemory_layer
+        self.tgt_embed.backward(dropout_backward(dx, saved.decoder_embedding.dropout_mask), saved.decoder_embedding.ids)
+        self.encode_backward(dmemory, saved.encoder)
 
     # ----- inference with a key/value cache ---------------------------------------------
-    def start_decoding(self, memory):
+    def start_decoding(self, memory) -> list[DecoderCache]:
         """Per decoder layer, the encoder output's keys/values, computed once (B, h, S, dk)."""
-        caches = []
-        for layer in self.decoder_layers:
-            mem_k, mem_v = layer.cross_attn.project_kv(memory)
-            caches.append({"k": None, "v": None, "mem_k": mem_k, "mem_v": mem_v})
-        return caches
+        return [DecoderCache(*layer.cross_attn.project_kv(memory)) for layer in self.decoder_layers]
 
-    def decode_step(self, token, position: int, caches, src_mask):
+    def decode_step(self, token, position: int, caches: list[DecoderCache], src_mask):
         """Log-probabilities (B, V) of the next token after `token` (B,) at `position`.
 
         Costs O(t) per step for t earlier positions: each layer projects only the new
@@ -332,14 +403,13 @@ class Transformer(Module):
         if position >= self.cfg.max_len:
             raise ValueError(f"decoding position {position} exceeds the positional table (max_len={self.cfg.max_len})")
         x, _ = self._embed(self.tgt_embed, token[:, None], None, offset=position)  # (B, 1, d)
-        cross = None
+        saved = None
         for layer, cache in zip(self.decoder_layers, caches):
-            x, cross = layer.step(x, cache, src_mask)
+            x, saved = layer.forward(x, None, src_mask, None, cache=cache)
         if self.cfg.pre_ln:
             x, _ = self.decoder_norm.forward(x)
         logits, _ = self.tgt_embed.project(x[:, 0])  # (B, V)
-        shifted = logits - logits.max(axis=-1, keepdims=True)
-        return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True)), cross[:, :, 0]
+        return log_softmax(logits), saved.cross_attn.attention.weights[:, :, 0]
 
     def decode_full(self, prefix, memory, src_mask):
         """Uncached reference: log-probabilities (B, V) of the next token after the whole prefix (B, t)."""
@@ -350,8 +420,7 @@ class Transformer(Module):
         if self.cfg.pre_ln:
             x, _ = self.decoder_norm.forward(x)
         logits, _ = self.tgt_embed.project(x[:, -1])
-        shifted = logits - logits.max(axis=-1, keepdims=True)
-        return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        return log_softmax(logits)
 
     # ----- checkpoints ----------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:

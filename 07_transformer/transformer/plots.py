@@ -29,12 +29,11 @@ def plot_training(out: Path, history: dict) -> None:
     )
 
 
-def attention_weights(cache):
-    """From `Transformer.forward`'s cache: ([encoder self-attn per layer], [decoder cross-attn per layer]),
-    each (B, h, Tq, Tk)."""
-    enc_cache, _, dec_caches, _, _ = cache
-    encoder = [layer_cache[0][1][2][0] for layer_cache in enc_cache[1]]  # c1 -> sublayer cache -> attention -> weights
-    cross = [layer_cache[1][1][2][0] for layer_cache in dec_caches]
+def attention_weights(saved):
+    """From `Transformer.forward`'s saved activations: ([encoder self-attention per layer],
+    [decoder cross-attention per layer]), each (B, h, Tq, Tk)."""
+    encoder = [layer.self_attn.attention.weights for layer in saved.encoder.layers]
+    cross = [layer.cross_attn.attention.weights for layer in saved.decoder_layers]
     return encoder, cross
 
 
@@ -42,10 +41,10 @@ def plot_attention(out: Path, model, src_vocab, tgt_vocab, sentence: str) -> Non
     """Greedy-translate `sentence`, then draw last-layer attention maps, one panel per head."""
     src_tokens = tokenize(sentence)
     src = pad_batch([src_vocab.encode(src_tokens)])
-    hyp = greedy(model, src)[0]
+    hyp = greedy(model, src)[0][: model.cfg.max_len - 1]  # <bos> + hyp must fit the positional table
     tgt_in = pad_batch([[1, *hyp]])
-    _, cache = model.forward(src, tgt_in)
-    encoder, cross = attention_weights(cache)
+    _, saved = model.forward(src, tgt_in)
+    encoder, cross = attention_weights(saved)
     src_labels = [*(t if t in src_vocab.index else f"{t}(unk)" for t in src_tokens), "<eos>"]
     tgt_labels = [*tgt_vocab.decode(hyp), "<eos>"][: tgt_in.shape[1]]
     for name, weights, rows, cols in (
