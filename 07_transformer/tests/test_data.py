@@ -3,6 +3,8 @@ import pytest
 from transformer.data import Vocab, detokenize, make_batches, make_copy_data, pad_batch, tokenize
 from transformer.model import EOS_ID, UNK_ID
 
+from shared.testing import data_or_skip
+
 
 def test_tokenize_splits_punctuation_like_13a():
     assert tokenize("Two young, White males are outside.") == [
@@ -61,3 +63,13 @@ def test_pad_batch_right_pads_with_zero():
 def test_copy_data_uses_symbols_after_the_specials(rng):
     data = np.array(make_copy_data(50, 10, 11, rng))
     assert data.min() >= 3 and data.max() <= 10
+
+
+def test_multi30k_loads_with_aligned_lines():
+    data_or_skip("multi30k/val.de")
+    data_or_skip("multi30k/val.en")
+    from transformer.train import load_multi30k
+
+    de, en = load_multi30k("val")
+    assert len(de) == len(en) == 1014
+    assert np.mean([len(s.split()) for s in en]) > 5

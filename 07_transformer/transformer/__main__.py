@@ -1,49 +1,70 @@
-"""Command line: python -m transformer {train,evaluate,translate,repro} ...
+"""The Transformer of "Attention Is All You Need" in NumPy: train, evaluate, translate, repro, bench.
 
-python -m transformer                                    the copy task (a minute or two)
-python -m transformer train --task multi30k --steps 3000 German->English, resumable
-python -m transformer evaluate --checkpoint runs/multi30k/multi30k.npz   test BLEU, greedy and beam 4
-python -m transformer translate --checkpoint C "ein Hund läuft im Park"
-python -m transformer repro                              the README results table -> results.json
+  python -m transformer                                  the copy task (a few minutes)
+  python -m transformer train --preset quick             German->English in about 5 minutes of CPU
+  python -m transformer translate "Ein Hund läuft im Park."
+  python -m transformer evaluate --limit 100             test BLEU, greedy and beam 4
+  python -m transformer train --task multi30k            the README's run (3,000 updates; resumable)
+  python -m transformer repro --only copy                the README results table -> results.json
+  python -m transformer bench                            NumPy vs PyTorch CPU; decoding with/without cache
+
+Outputs go to runs/07_transformer/<command> (train: runs/07_transformer/train/<task>), under
+the current folder; `translate` and `evaluate` read train's Multi30k checkpoint by default.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
+from shared.cli import (
+    App,
+    CLIError,
+    bounded_int,
+    header,
+    positive_float,
+    positive_int,
+    prepare_out,
+    probability,
+    wrote,
+)
 
-def _set_blas_threads(argv: list[str]) -> None:
-    """Apply `--threads N` (default 1) before NumPy loads: BLAS reads its thread count once, at import.
-
-    One thread is the default because on a shared machine a multi-threaded OpenBLAS spins
-    waiting for descheduled threads; on this project's 2-core VM under load, two threads made
-    a training step about 15x slower than one.
-    """
-    threads = "1"
-    for index, arg in enumerate(argv):
-        if arg == "--threads" and index + 1 < len(argv):
-            threads = argv[index + 1]
-        elif arg.startswith("--threads="):
-            threads = arg.split("=", 1)[1]
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(name, threads)
-
-
-if __name__ == "__main__":
-    _set_blas_threads(sys.argv[1:])
-
-from shared.results import output_dir, write_results  # noqa: E402
-
-from .model import CONFIGS  # noqa: E402
+FOLDER = "07_transformer"
+MODELS = ("base", "small", "tiny", "mini")  # model.CONFIGS (not imported here: NumPy loads after --threads)
 
 # The documented Multi30k configuration (README "Results").
 MULTI30K_DEFAULTS = dict(
-    model="small", steps=3000, max_tokens=2000, accum=1, warmup=400, lr_factor=0.5, eval_every=200, min_freq=2
+    model="small",
+    steps=3000,
+    max_tokens=2000,
+    accum=1,
+    warmup=400,
+    lr_factor=0.5,
+    label_smoothing=0.1,
+    eval_every=200,
+    min_freq=2,
+    average_last=5,
+    eval_limit=None,
+    max_minutes=None,
 )
+# Named presets: each sets the defaults of a Multi30k run (flags given on the command line win).
+PRESETS = {
+    # Recognisable translations in about 5 minutes of one CPU core (README "A first translation").
+    "quick": dict(
+        model="mini",
+        steps=250,
+        max_tokens=1500,
+        warmup=200,
+        lr_factor=0.5,
+        eval_every=250,
+        average_last=1,
+        eval_limit=200,
+    ),
+}
+DEFAULT_CHECKPOINT = Path("runs") / FOLDER / "train" / "multi30k" / "multi30k.npz"
+MAX_BEAM = 32  # the paper uses 4; a beam's memory grows with its width
+MAX_MAX_TOKENS = 100_000
 
 
 def _train_config(args):
@@ -62,93 +83,151 @@ def _train_config(args):
     )
 
 
-def cmd_train(args) -> None:
-    from .train import run_copy, run_multi30k
-
-    out = output_dir(args.out, args.task)
-    started = time.perf_counter()
-    if args.task == "copy":
-        metrics = run_copy(out, steps=args.steps or 500, seed=args.seed)
-    else:
-        for key, value in MULTI30K_DEFAULTS.items():
-            if getattr(args, key) is None:
-                setattr(args, key, value)
-        metrics = run_multi30k(
-            out,
-            args.model,
-            _train_config(args),
-            min_freq=args.min_freq,
-            resume=not args.no_resume,
-            average_last=args.average_last,
-        )
-    path = write_results(out, metrics, time.perf_counter() - started, args.seed)
-    print(f"wrote {path}")
+def _fill_multi30k_defaults(args) -> None:
+    """Flags given win, then the preset's values, then the documented configuration."""
+    preset = PRESETS.get(args.preset, {})
+    for key, value in MULTI30K_DEFAULTS.items():
+        if getattr(args, key) is None:
+            setattr(args, key, preset.get(key, value))
 
 
-def cmd_evaluate(args) -> None:
-    """Test BLEU of a checkpoint (and of the average of its last snapshots)."""
+def cmd_train(args) -> int:
+    from .train import TrainingInterrupted, run_copy, run_multi30k
+
+    if args.preset and args.task == "copy":
+        raise CLIError("--preset sets up a Multi30k run; drop --task copy")
+    task = args.task or ("multi30k" if args.preset else "copy")
+    if args.out is None:
+        args.out = str(Path("runs") / FOLDER / "train" / task)  # one folder per task: both can be resumed
+    out = prepare_out(args, resumable=True)
+    max_seconds = None
+    try:
+        if task == "copy":
+            fixed = ("model", "max_tokens", "accum", "warmup", "lr_factor", "label_smoothing", "min_freq", "eval_limit")
+            for name in (*fixed, "eval_every", "average_last"):
+                if getattr(args, name) is not None:
+                    raise CLIError(f"--{name.replace('_', '-')} is for Multi30k runs; the copy task has fixed settings")
+            max_seconds = args.max_minutes * 60 if args.max_minutes else None
+            header(args, task="copy", out=out)
+            started = time.perf_counter()
+            metrics = run_copy(
+                out, steps=args.steps or 500, seed=args.seed, resume=not args.force, max_seconds=max_seconds
+            )
+        else:
+            _fill_multi30k_defaults(args)
+            max_seconds = args.max_minutes * 60 if args.max_minutes else None
+            header(args, task="multi30k", preset=args.preset or "none", model=args.model, out=out)
+            started = time.perf_counter()
+            metrics = run_multi30k(
+                out,
+                args.model,
+                _train_config(args),
+                min_freq=args.min_freq,
+                resume=not args.force,
+                average_last=args.average_last,
+                eval_limit=args.eval_limit,
+                max_seconds=max_seconds,
+            )
+    except TrainingInterrupted as stopped:
+        print(f"error: {stopped}", file=sys.stderr)
+        return 130
+    from shared.results import write_results
+
+    wrote(write_results(out, metrics, time.perf_counter() - started, args.seed), out)
+    return 0
+
+
+def _load_translation_model(path: Path):
     from .checkpoint import load_model, vocabs
+
+    if not path.exists():
+        hint = "python -m transformer train --preset quick (about 5 minutes)"
+        raise CLIError(f"no checkpoint at {path}; train one first: {hint}, or pass --checkpoint")
+    model, arrays, meta = load_model(path)
+    src_vocab, tgt_vocab = vocabs(arrays, model.cfg)
+    if src_vocab is None or tgt_vocab is None:
+        raise CLIError(f"{path} holds no vocabularies: it is not a Multi30k checkpoint (train with --task multi30k)")
+    return model, arrays, meta, src_vocab, tgt_vocab
+
+
+def cmd_evaluate(args) -> int:
+    """Test BLEU of a checkpoint (and of the average of its last snapshots)."""
+    from shared.results import write_results
+
+    from .checkpoint import history
+    from .plots import plot_attention, plot_training
     from .train import averaged_state, bleu_of, load_multi30k
 
+    checkpoint = Path(args.checkpoint)
+    model, arrays, meta, src_vocab, tgt_vocab = _load_translation_model(checkpoint)
+    out = prepare_out(args)
+    header(args, checkpoint=checkpoint, out=out)
     started = time.perf_counter()
-    model, arrays = load_model(args.checkpoint)
-    src_vocab, tgt_vocab = vocabs(arrays)
-    if src_vocab is None or tgt_vocab is None:
-        sys.exit(f"error: {args.checkpoint} holds no vocabularies; it is not a Multi30k checkpoint")
     test_de, test_en = load_multi30k(args.split)
     if args.limit is not None:
         test_de, test_en = test_de[: args.limit], test_en[: args.limit]
-    metrics = {"step": int(arrays["step"]), "parameters": model.num_parameters(), "sentences": len(test_de)}
+    step = meta["step"]
+    metrics = {"step": step, "parameters": model.num_parameters(), "sentences": len(test_de)}
     variants = [("last", None)]
     if args.average_last > 1:
         variants.append(("averaged", args.average_last))
+    prefix = "val" if args.split == "val" else "test"
     for name, last in variants:
         if last is not None:
-            state, files = averaged_state(args.checkpoint, last)
+            try:
+                state, files = averaged_state(checkpoint, last)
+            except FileNotFoundError:
+                state, files = None, []
+            if len(files) < 2:
+                print(f"{len(files) or 'no'} snapshot(s) next to {checkpoint}: no average to score")
+                continue
             model.load_state_dict(state)
             print(f"averaged {len(files)} snapshots: {[Path(f).name for f in files]}")
         greedy_bleu, _ = bleu_of(model, src_vocab, tgt_vocab, test_de, test_en, 1)
         beam_bleu, hyps = bleu_of(model, src_vocab, tgt_vocab, test_de, test_en, args.beam)
         print(
-            f"{args.split} BLEU ({name}, step {metrics['step']}): greedy {greedy_bleu:.2f}, beam {args.beam} "
-            f"{beam_bleu:.2f}"
+            f"{args.split} BLEU ({name}, step {step}, {len(test_de)} sentences): greedy {greedy_bleu:.2f}, "
+            f"beam {args.beam} {beam_bleu:.2f}"
         )
-        prefix = "val" if args.split == "val" else "test"
         metrics[name] = {f"{prefix}_bleu": {"greedy": greedy_bleu / 100, f"beam{args.beam}": beam_bleu / 100}}
-        out = output_dir(args.out, "evaluate")
         (out / f"hypotheses_{name}.txt").write_text("\n".join(hyps) + "\n")
-    out = output_dir(args.out, "evaluate")
-    from .checkpoint import history
-    from .plots import plot_attention, plot_training
-
     plot_training(out, history(arrays))
     plot_attention(out, model, src_vocab, tgt_vocab, args.attention_sentence or test_de[0])
-    print(f"wrote {write_results(out, metrics, time.perf_counter() - started, None)} and PNGs in {out}")
+    wrote(write_results(out, metrics, time.perf_counter() - started, None), f"PNGs in {out}")
+    return 0
 
 
-def cmd_translate(args) -> None:
-    from .checkpoint import load_model, vocabs
+def cmd_translate(args) -> int:
     from .train import translate_lines
 
-    model, arrays = load_model(args.checkpoint)
-    src_vocab, tgt_vocab = vocabs(arrays)
-    if src_vocab is None or tgt_vocab is None:
-        sys.exit(f"error: {args.checkpoint} holds no vocabularies; train with --task multi30k first")
-    lines = args.sentence or [line.rstrip("\n") for line in sys.stdin]
+    model, _, _, src_vocab, tgt_vocab = _load_translation_model(Path(args.checkpoint))
+    if args.sentence:
+        lines = args.sentence
+    elif sys.stdin is None or sys.stdin.isatty():
+        raise CLIError("no sentences: give them as arguments, or pipe them in, one per line")
+    else:
+        lines = [line.rstrip("\n") for line in sys.stdin]
     for line in translate_lines(model, src_vocab, tgt_vocab, lines, beam=args.beam):
         print(line)
+    return 0
 
 
-def cmd_repro(args) -> None:
-    """Reruns the README table: copy task, then Multi30k with the documented configuration."""
+def cmd_repro(args) -> int:
+    """Reruns the README table: the copy task, then Multi30k with the documented configuration."""
+    from shared.results import write_results
+
     from .train import TrainConfig, run_copy, run_multi30k
 
-    out = output_dir(args.out, "repro")
+    out = prepare_out(args, resumable=True)  # an interrupted Multi30k row resumes
+    if (out / "results.json").exists() and not args.force:
+        raise CLIError(f"{out} already holds a finished repro; pass --force to rerun it there, or choose another --out")
+    only = args.only or ["copy", "multi30k"]
+    header(args, rows=",".join(only), out=out)
     started = time.perf_counter()
     metrics = {}
-    if args.only in (None, "copy"):
+    if "copy" in only:
         metrics["copy"] = run_copy(out / "copy", steps=500, seed=args.seed)
-    if args.only in (None, "multi30k"):
+    if "multi30k" in only:
         d = MULTI30K_DEFAULTS
         tc = TrainConfig(
             steps=args.steps or d["steps"],
@@ -160,75 +239,74 @@ def cmd_repro(args) -> None:
             seed=args.seed,
         )
         metrics["multi30k"] = run_multi30k(out / "multi30k", d["model"], tc, min_freq=d["min_freq"])
-    print(f"wrote {write_results(out, metrics, time.perf_counter() - started, args.seed)}")
+    wrote(write_results(out, metrics, time.perf_counter() - started, args.seed))
+    return 0
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m transformer", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    sub = parser.add_subparsers(dest="command")
+def cmd_bench(args) -> int:
+    from .bench import run_bench
 
-    train = sub.add_parser("train", help="train on the copy task or Multi30k")
-    train.add_argument("--task", choices=["copy", "multi30k"], default="copy")
-    train.add_argument("--model", choices=sorted(CONFIGS), default=None, help="model shape (multi30k; default small)")
-    train.add_argument("--steps", type=int, default=None, help="optimizer updates (copy 500, multi30k 3000)")
-    train.add_argument("--max-tokens", type=int, default=None, help="padded target tokens per micro-batch")
-    train.add_argument("--accum", type=int, default=None, help="micro-batches per update (gradient accumulation)")
-    train.add_argument("--warmup", type=int, default=None, help="Noam warmup steps")
-    train.add_argument("--lr-factor", type=float, default=None, help="multiplies the Noam learning rate")
-    train.add_argument("--label-smoothing", type=float, default=0.1)
-    train.add_argument("--eval-every", type=int, default=None)
-    train.add_argument("--min-freq", type=int, default=None, help="vocabulary frequency cut-off")
-    train.add_argument("--average-last", type=int, default=5, help="snapshots kept and averaged (section 6.1)")
-    train.add_argument("--no-resume", action="store_true", help="start afresh even if a checkpoint exists")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--out", default=None)
-    train.set_defaults(func=cmd_train)
+    header(args)
+    run_bench(args)
+    return 0
 
-    evaluate = sub.add_parser("evaluate", help="test BLEU of a Multi30k checkpoint")
-    evaluate.add_argument("--checkpoint", required=True)
-    evaluate.add_argument("--split", default="test_2016_flickr", choices=["val", "test_2016_flickr"])
-    evaluate.add_argument("--beam", type=int, default=4)
-    evaluate.add_argument("--average-last", type=int, default=5, help="also score the average of the last N snapshots")
-    evaluate.add_argument("--limit", type=int, default=None, help="score only the first N sentences (quick check)")
-    evaluate.add_argument("--attention-sentence", default=None, help="German sentence for the attention maps")
-    evaluate.add_argument("--out", default=None)
-    evaluate.set_defaults(func=cmd_evaluate)
 
-    translate = sub.add_parser("translate", help="translate German sentences (arguments or stdin)")
-    translate.add_argument("--checkpoint", required=True)
-    translate.add_argument("--beam", type=int, default=4)
-    translate.add_argument("sentence", nargs="*")
-    translate.set_defaults(func=cmd_translate)
+app = App("transformer", FOLDER, __doc__, default="train")
 
-    repro = sub.add_parser("repro", help="rerun the README results table")
-    repro.add_argument("--only", choices=["copy", "multi30k"], default=None)
-    repro.add_argument("--steps", type=int, default=None, help="override the Multi30k update count")
-    repro.add_argument("--seed", type=int, default=0)
-    repro.add_argument("--out", default=None)
-    repro.set_defaults(func=cmd_repro)
+train = app.command("train", cmd_train, help="train on the copy task (default) or Multi30k German->English")
+train.add_argument("--task", choices=["copy", "multi30k"], default=None, help="default: copy (multi30k with --preset)")
+train.add_argument(
+    "--preset", choices=sorted(PRESETS), default=None, help="quick: a Multi30k run of about 5 CPU minutes"
+)
+train.add_argument("--model", choices=MODELS, default=None, help="model shape (Multi30k; default small)")
+train.add_argument(
+    "--steps", type=bounded_int(1, 10**7), default=None, help="optimizer updates (copy 500, Multi30k 3000)"
+)
+train.add_argument("--max-minutes", type=positive_float, default=None, help="stop (with a checkpoint) after N minutes")
+train.add_argument(
+    "--max-tokens", type=bounded_int(16, MAX_MAX_TOKENS), default=None, help="padded target tokens/batch"
+)
+train.add_argument("--accum", type=bounded_int(1, 1024), default=None, help="micro-batches per update (accumulation)")
+train.add_argument("--warmup", type=bounded_int(1, 10**7), default=None, help="Noam warmup steps")
+train.add_argument("--lr-factor", type=positive_float, default=None, help="multiplies the Noam learning rate")
+train.add_argument("--label-smoothing", type=probability, default=None, help="epsilon_ls (default 0.1)")
+train.add_argument("--eval-every", type=positive_int, default=None, help="validate and checkpoint every N updates")
+train.add_argument("--eval-limit", type=positive_int, default=None, help="score only N test sentences (default all)")
+train.add_argument("--min-freq", type=bounded_int(1, 10**6), default=None, help="vocabulary frequency cut-off")
+train.add_argument("--average-last", type=bounded_int(1, 100), default=None, help="snapshots kept and averaged (6.1)")
 
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if not argv or (argv[0] not in sub.choices and argv[0] not in ("-h", "--help")):
-        argv = ["train", "--task", "copy", *argv]  # bare `python -m transformer [options]`: the copy-task demo
-    args, rest = parser.parse_known_args(argv)
-    threads = argparse.ArgumentParser(add_help=False)
-    threads.add_argument("--threads", type=int, default=1)
-    extra, unknown = threads.parse_known_args(rest)
-    if unknown:
-        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
-    if extra.threads < 1:
-        parser.error("--threads must be >= 1")
-    from .train import TrainingInterrupted
+evaluate = app.command("evaluate", cmd_evaluate, help="test BLEU of a Multi30k checkpoint, greedy and beam")
+evaluate.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT), help=f"default: {DEFAULT_CHECKPOINT}")
+evaluate.add_argument("--split", default="test_2016_flickr", choices=["val", "test_2016_flickr"])
+evaluate.add_argument("--beam", type=bounded_int(1, MAX_BEAM), default=4, help=f"beam width, 1 to {MAX_BEAM}")
+evaluate.add_argument(
+    "--average-last", type=bounded_int(1, 100), default=5, help="also score the average of N snapshots"
+)
+evaluate.add_argument("--limit", type=positive_int, default=None, help="score only the first N sentences")
+evaluate.add_argument("--attention-sentence", default=None, help="German sentence for the attention maps")
 
-    try:
-        args.func(args)
-    except TrainingInterrupted as stopped:
-        sys.exit(str(stopped))
-    except (ValueError, FileNotFoundError) as error:
-        sys.exit(f"error: {error}")
+translate = app.command("translate", cmd_translate, help="translate German sentences (arguments, or stdin)")
+translate.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT), help=f"default: {DEFAULT_CHECKPOINT}")
+translate.add_argument("--beam", type=bounded_int(1, MAX_BEAM), default=4, help=f"beam width, 1 to {MAX_BEAM}")
+translate.add_argument("sentence", nargs="*", help="German sentences (none: read lines from stdin)")
+
+repro = app.command("repro", cmd_repro, help="rerun the README results table", only=["copy", "multi30k"])
+repro.add_argument("--steps", type=bounded_int(1, 10**7), default=None, help="override the Multi30k update count")
+
+bench = app.command("bench", cmd_bench, help="NumPy vs PyTorch CPU training step; decoding with/without cache")
+bench.add_argument("--model", choices=MODELS, default="small")
+bench.add_argument("--batch", type=bounded_int(1, 4096), default=64, help="sentences per training step")
+bench.add_argument("--length", type=bounded_int(1, 256), default=20, help="source and target length")
+bench.add_argument("--vocab", type=bounded_int(5, 100_000), default=6000)
+bench.add_argument("--repeats", type=bounded_int(1, 1000), default=6, help="timed repeats (best reported)")
+bench.add_argument("--decode-tokens", type=bounded_int(1, 200), default=50)
+bench.add_argument("--decode-batch", type=bounded_int(1, 1024), default=16)
+bench.add_argument("--part", choices=["training", "decoding"], default=None, help="run only one part")
+
+
+def main(argv=None) -> int:
+    return app.main(argv)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,11 +1,11 @@
-"""Benchmarks: python -m transformer.bench [--threads 1] [--steps 6]
+"""Benchmarks: python -m transformer bench [--threads 1] [--repeats 6] (or python -m transformer.bench)
 
 1. Training speed: one step (forward, label-smoothed loss, backward, Adam) of the `small`
    model in NumPy and of the same-shaped `torch.nn.Transformer` model on CPU (embeddings,
    sinusoidal encoding, tied output projection, dropout 0.1), on the same batch, with the
-   same number of threads, interleaved so machine load hits both alike. Prints tokens/s and
-   the time ratio ours / PyTorch. (torch.nn.Transformer adds a final LayerNorm to each stack;
-   that is a negligible extra cost.)
+   same number of threads (`--threads`, also for torch), alternated so machine load hits both
+   alike (`shared.timing.best_times`). Prints tokens/s and the time ratio ours / PyTorch.
+   (torch.nn.Transformer adds a final LayerNorm to each stack; a negligible extra cost.)
 2. Decoding speed: 50 output tokens one at a time with the key/value cache
    (`decode_step`) versus re-running the decoder over the whole prefix (`decode_full`).
 
@@ -15,30 +15,15 @@ inside the functions that need it.
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-import time
 
+import numpy as np
 
-def _set_threads(argv) -> int:
-    threads = 1
-    for index, arg in enumerate(argv):
-        if arg == "--threads" and index + 1 < len(argv):
-            threads = int(argv[index + 1])
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(name, str(threads))
-    return threads
+from shared.timing import best_time, best_times
 
-
-if __name__ == "__main__":
-    _set_threads(sys.argv[1:])
-
-import numpy as np  # noqa: E402
-
-from .loss import label_smoothed_cross_entropy  # noqa: E402
-from .model import BOS_ID, CONFIGS, Transformer, TransformerConfig, padding_mask  # noqa: E402
-from .optim import Adam  # noqa: E402
+from .loss import label_smoothed_cross_entropy
+from .model import BOS_ID, CONFIGS, Transformer, TransformerConfig, padding_mask
+from .optim import Adam
 
 
 def make_batch(rng, batch: int, length: int, vocab: int):
@@ -130,25 +115,11 @@ def bench_training(args) -> None:
         + (f", {torch_params:,} in torch" if theirs else "")
         + f"), batch {args.batch} x {args.length} tokens, vocab {args.vocab}, {args.threads} thread(s)"
     )
-    times = {"ours (NumPy)": [], "PyTorch CPU": []}
-    ours()
+    ours_s, theirs_s = best_times(ours, theirs, args.repeats)
+    print(f"  {'ours (NumPy)':14s} {ours_s * 1000:8.1f} ms/step  {tokens / ours_s:8.0f} target tokens/s")
     if theirs:
-        theirs()  # warm-up
-    for _ in range(args.steps):
-        started = time.perf_counter()
-        ours()
-        times["ours (NumPy)"].append(time.perf_counter() - started)
-        if theirs:
-            started = time.perf_counter()
-            theirs()
-            times["PyTorch CPU"].append(time.perf_counter() - started)
-    for name, values in times.items():
-        if values:
-            median = float(np.median(values))
-            print(f"  {name:14s} {median * 1000:8.1f} ms/step  {tokens / median:8.0f} target tokens/s")
-    if theirs:
-        ratio = np.median(times["ours (NumPy)"]) / np.median(times["PyTorch CPU"])
-        print(f"  ratio ours / PyTorch time per step: {ratio:.2f}x (bar: <= 1.5x)")
+        print(f"  {'PyTorch CPU':14s} {theirs_s * 1000:8.1f} ms/step  {tokens / theirs_s:8.0f} target tokens/s")
+        print(f"  ratio ours / PyTorch time per step (best of {args.repeats}): {ours_s / theirs_s:.2f}x (bar: <= 1.5x)")
 
 
 def bench_decoding(args) -> None:
@@ -175,45 +146,27 @@ def bench_decoding(args) -> None:
             logp = model.decode_full(prefix, memory, mask)
             prefix = np.concatenate([prefix, logp.argmax(-1)[:, None]], axis=1)
 
-    results = {}
-    for name, fn in (("with cache", cached), ("without cache", uncached)):
-        values = []
-        for _ in range(args.decode_repeats):
-            started = time.perf_counter()
-            fn()
-            values.append(time.perf_counter() - started)
-        results[name] = float(np.median(values))
+    results = {name: best_time(fn, args.repeats) for name, fn in (("with cache", cached), ("without cache", uncached))}
     print(f"greedy decoding of {n_out} tokens, batch {args.decode_batch}, source length 20:")
     for name, seconds in results.items():
         print(f"  {name:14s} {seconds:7.3f} s  {args.decode_batch * n_out / seconds:8.0f} tokens/s")
     print(f"  speed-up from the cache: {results['without cache'] / results['with cache']:.1f}x (bar: >= 5x)")
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m transformer.bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--model", choices=sorted(CONFIGS), default="small")
-    parser.add_argument("--batch", type=int, default=64, help="sentences per training step")
-    parser.add_argument("--length", type=int, default=20, help="source and target length")
-    parser.add_argument("--vocab", type=int, default=6000)
-    parser.add_argument("--steps", type=int, default=6, help="timed training steps (median reported)")
-    parser.add_argument("--threads", type=int, default=1, help="BLAS / torch threads for both")
-    parser.add_argument("--decode-tokens", type=int, default=50)
-    parser.add_argument("--decode-batch", type=int, default=16)
-    parser.add_argument("--decode-repeats", type=int, default=3)
-    parser.add_argument("--only", choices=["training", "decoding"], default=None)
-    args = parser.parse_args(argv)
-    for name in ("batch", "length", "vocab", "steps", "threads", "decode_tokens", "decode_batch", "decode_repeats"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1")
-    if args.vocab <= 4:
-        parser.error("--vocab must be > 4")
-    if args.only in (None, "training"):
+def run_bench(args) -> None:
+    """Run the parts asked for (`python -m transformer bench`; options in `__main__.py`)."""
+    if args.part in (None, "training"):
         bench_training(args)
-    if args.only in (None, "decoding"):
+    if args.part in (None, "decoding"):
         bench_decoding(args)
 
 
+def main(argv=None) -> int:
+    """`python -m transformer.bench ...` is `python -m transformer bench ...`."""
+    from .__main__ import app
+
+    return app.main(["bench", *(sys.argv[1:] if argv is None else argv)])
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -32,6 +32,7 @@ def label_smoothed_cross_entropy(logits, targets, smoothing: float = 0.1, pad_id
     y = targets.reshape(-1)  # (N,)
     if y.size and (y.min() < 0 or y.max() >= V):
         raise ValueError(f"targets must lie in [0, {V})")
+    # exercise: label_smoothing: label-smoothed loss and dlogits = softmax - q, no padding (README 5.4)
     keep = np.ones_like(y, dtype=bool) if pad_id is None else y != pad_id  # (N,)
     n_tokens = int(keep.sum())
     # One exp over (N, V), the largest array of a training step: with shifted = x - max and
@@ -51,3 +52,4 @@ def label_smoothed_cross_entropy(logits, targets, smoothing: float = 0.1, pad_id
     dflat[rows, y] -= 1.0 - smoothing
     dflat *= (keep / denominator).astype(dflat.dtype)[:, None]
     return total / denominator, dflat.reshape(logits.shape), n_tokens
+    # end exercise

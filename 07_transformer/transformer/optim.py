@@ -19,7 +19,9 @@ def noam_lr(step: int, d_model: int, warmup: int, factor: float = 1.0) -> float:
         raise ValueError(f"step counts from 1, got {step}")
     if warmup < 1:
         raise ValueError(f"warmup must be >= 1, got {warmup}")
+    # exercise: noam_schedule: lrate = d_model^-0.5 * min(step^-0.5, step * warmup^-1.5) (README 5.3)
     return factor * d_model**-0.5 * min(step**-0.5, step * warmup**-1.5)
+    # end exercise
 
 
 class Adam:
@@ -60,7 +62,10 @@ class Adam:
         return state
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        self.t = int(state["adam.t"])
+        t = state.get("adam.t")
+        if t is None or t.shape != () or t.dtype.kind not in "iu" or int(t) < 0:
+            raise ValueError("optimizer state: adam.t must be a non-negative integer")
+        self.t = int(t)
         for name in self.params:
             for kind, store in (("m", self.m), ("v", self.v)):
                 key = f"adam.{kind}.{name}"
