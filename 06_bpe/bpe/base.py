@@ -65,10 +65,12 @@ def get_stats(ids, counts: dict | None = None, weight: int = 1) -> dict:
 
     `get_stats([1, 2, 3, 1, 2])` is `{(1, 2): 2, (2, 3): 1, (3, 1): 1}`.
     """
+    # exercise: get_stats: add every adjacent pair of ids to counts, weight times (README: Training fast)
     counts = {} if counts is None else counts
     for pair in itertools.pairwise(ids):
         counts[pair] = counts.get(pair, 0) + weight
     return counts
+    # end exercise
 
 
 def merge(ids, pair, idx):
@@ -77,6 +79,7 @@ def merge(ids, pair, idx):
     `merge([1, 1, 1, 2], (1, 1), 9)` is `[9, 1, 2]`. Only equality is used, so it serves any
     symbols: `sennrich` merges strings with it (`pair=("lo", "w</w>")`, `idx="low</w>"`).
     """
+    # exercise: merge: replace each pair by idx, left to right, no overlaps (README: How the code is written)
     a, b = pair
     out, i, n = [], 0, len(ids)
     while i < n:
@@ -87,6 +90,7 @@ def merge(ids, pair, idx):
             out.append(ids[i])
             i += 1
     return out
+    # end exercise
 
 
 def apply_merges(ids, merges: dict[Pair, int]) -> list[int]:
@@ -94,6 +98,7 @@ def apply_merges(ids, merges: dict[Pair, int]) -> list[int]:
 
     The rank of a merge is the id it makes (learned earlier = lower id = merged first).
     """
+    # exercise: apply_merges: merge the lowest-ranked learned pair until none is left (README: How the code...)
     ids = list(ids)
     while len(ids) >= 2:
         stats = get_stats(ids)
@@ -102,6 +107,7 @@ def apply_merges(ids, merges: dict[Pair, int]) -> list[int]:
             break  # nothing left to merge
         ids = merge(ids, pair, merges[pair])
     return ids
+    # end exercise
 
 
 # --------------------------------------------------------------------------- text and ids
@@ -184,12 +190,14 @@ class Tokenizer:
     # ----------------------------------------------------------------- vocabulary
 
     def _build_vocab(self) -> dict[int, bytes]:
+        # exercise: build_vocab: bytes of every id: 256 bytes, merged pairs, specials (README: Byte-level BPE)
         vocab = {idx: bytes([idx]) for idx in range(256)}
         for (left, right), idx in self.merges.items():
             vocab[idx] = vocab[left] + vocab[right]
         for special, idx in self.special_tokens.items():
             vocab[idx] = special.encode("utf-8")
         return vocab
+        # end exercise
 
     @property
     def vocab_size(self) -> int:

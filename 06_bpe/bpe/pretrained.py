@@ -53,6 +53,7 @@ CL100K_SPECIAL_TOKENS = {
 
 def bytes_to_unicode() -> dict[int, str]:
     """GPT-2's byte -> printable character map: printable Latin-1 bytes stay, the rest go to U+0100 onward."""
+    # exercise: bytes_to_unicode: printable bytes stay, the other 68 go to U+0100... (README: Byte-level BPE)
     printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
     mapping = {b: chr(b) for b in printable}
     shifted = 0
@@ -61,6 +62,7 @@ def bytes_to_unicode() -> dict[int, str]:
             mapping[b] = chr(256 + shifted)
             shifted += 1
     return mapping
+    # end exercise
 
 
 def _read(source: bytes | str | os.PathLike) -> bytes:

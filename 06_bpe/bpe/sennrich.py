@@ -177,6 +177,7 @@ def paper_algorithm_1(vocab: dict[str, int], num_merges: int) -> list[Pair]:
     pair seen first (Python's `max` over an insertion-ordered dict), as the paper's listing does.
     The merge is a regex over whole symbols, so 'e s' never matches inside 'ne st'.
     """
+    # exercise: paper_algorithm_1: count pairs by word frequency, merge the best, repeat (README: Algorithm 1)
     vocab = dict(vocab)
     merges: list[Pair] = []
     for _ in range(num_merges):
@@ -192,6 +193,7 @@ def paper_algorithm_1(vocab: dict[str, int], num_merges: int) -> list[Pair]:
         vocab = {pattern.sub("".join(best), word): freq for word, freq in vocab.items()}
         merges.append(best)
     return merges
+    # end exercise
 
 
 # --------------------------------------------------------------------------- codes files

@@ -62,6 +62,7 @@ def train_recount(
     chunks = [list(chunk) for chunk in chunk_counts]
     weights = list(chunk_counts.values())
     merges: list[Pair] = []
+    # exercise: train_recount: count all pairs, merge the best (ties: smallest) as 256 + step (README: Training fast)
     for step in range(num_merges):
         counts: dict[Pair, int] = {}
         for ids, weight in zip(chunks, weights):
@@ -74,6 +75,7 @@ def train_recount(
         merges.append(best)
         if callback is not None:
             callback(step, best, new_id, counts[best], sum(len(ids) * w for ids, w in zip(chunks, weights)))
+    # end exercise
     return merges
 
 

@@ -37,6 +37,21 @@ def test_apply_merges_fast_equals_the_readable_apply_merges(rng, taylorswift):
     assert apply_merges_fast(np.array(ids), tokenizer.merges).tolist() == apply_merges(ids, tokenizer.merges)
 
 
+def test_apply_merges_merges_the_lowest_ranked_pair_first():
+    merges = {(97, 97): 256, (256, 97): 257, (98, 256): 258}
+    assert apply_merges(list(b"aaab"), merges) == [257, 98]  # (a, a) first, then (aa, a)
+    assert apply_merges(list(b"baa"), merges) == [258]
+    assert apply_merges(list(b"x"), merges) == [120] and apply_merges([], merges) == []
+
+
+def test_apply_merges_fast_equals_apply_merges_without_data_files(rng):
+    tokenizer = BasicTokenizer()
+    tokenizer.train("".join(rng.choice(list("aab c"), size=3000)), 256 + 60)
+    for _ in range(100):
+        ids = list(random_text(rng, 40).encode("utf-8")) + list(rng.choice(list(b"aab c"), size=60))
+        assert apply_merges_fast(np.array(ids), tokenizer.merges).tolist() == apply_merges(ids, tokenizer.merges)
+
+
 def test_round_trip_on_random_unicode(rng, taylorswift):
     tokenizer = BasicTokenizer()
     tokenizer.train(taylorswift[:30000], 256 + 100)
