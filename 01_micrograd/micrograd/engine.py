@@ -99,10 +99,12 @@ class Value:
         return Value(_operand(other, "-") - self.data, (self,), "-", (-1.0,))
 
     def __mul__(self, other) -> Value:
+        # exercise: mul_local: out = a * b with its local derivatives d(out)/da, d(out)/db (README, idea 2)
         if isinstance(other, Value):
             return Value(self.data * other.data, (self, other), "*", (other.data, self.data))
         other = _operand(other, "*")
         return Value(self.data * other, (self,), "*", (other,))
+        # end exercise
 
     __rmul__ = __mul__  # 2 * v == v * 2
 
@@ -135,12 +137,14 @@ class Value:
         if isinstance(out, complex):
             raise ValueError(f"{self!r} ** {n:g} is not a real number (negative base, fractional exponent)")
         # d(x^n)/dx = n x^(n-1); unbounded at x = 0 when 0 < n < 1 (as sqrt), like PyTorch's inf
+        # exercise: pow_local: local = d(x^n)/dx for a constant n, also at n = 0 and x = 0 (README, idea 2)
         if n == 0.0:
             local = 0.0
         elif x == 0.0 and n < 1.0:
             local = math.inf
         else:
             local = n * x ** (n - 1.0)
+        # end exercise
         return Value(out, (self,), f"**{n:g}", (local,))
 
     def _pow_value(self, exponent: Value) -> Value:
@@ -180,8 +184,10 @@ class Value:
         return Value(math.log(x), (self,), "log", (1.0 / x,))  # d(ln x)/dx = 1/x
 
     def tanh(self) -> Value:
+        # exercise: tanh_local: tanh(x) as a Value whose local derivative is written with tanh(x) (README, idea 2)
         t = math.tanh(self.data)
         return Value(t, (self,), "tanh", (1.0 - t * t,))  # d(tanh x)/dx = 1 - tanh^2 x
+        # end exercise
 
     def relu(self) -> Value:
         x = self.data
@@ -210,6 +216,7 @@ class Value:
         A node is visited twice: first to push its children, then (`children_done`), once they
         are all in `order`, to append the node itself.
         """
+        # exercise: topological_order: every node after its children, without recursion (README, idea 4)
         order: list[Value] = []
         visited: set[Value] = set()
         stack: list[tuple[Value, bool]] = [(self, False)]
@@ -223,6 +230,7 @@ class Value:
                 for child in node._children:
                     stack.append((child, False))
         return order
+        # end exercise
 
     def backward(self) -> None:
         """Fill `.grad` of every Value this one depends on with d(self)/d(that Value).
@@ -232,6 +240,7 @@ class Value:
         Intermediate nodes are reset first, so they hold this pass's gradient only.
         (`micrograd.fast.backward_fast` computes the same numbers, faster; training uses it.)
         """
+        # exercise: backward: reset interior grads, seed 1, then the chain rule in reverse order (README, ideas 4-5)
         order = self.topological_order()
         for node in order:
             if node._children:
@@ -240,3 +249,4 @@ class Value:
         for node in reversed(order):  # outputs before inputs: a node's grad is final when we reach it
             for child, local in zip(node._children, node._local):
                 child.grad += local * node.grad  # the chain rule; += sums over every path (module docstring)
+        # end exercise

@@ -71,8 +71,10 @@ class Neuron(Module):
             raise TypeError(f"{self!r} expects a list of {len(self.w)} inputs, got {type(x).__name__}")
         if len(x) != len(self.w):
             raise ValueError(f"{self!r} expects {len(self.w)} inputs, got {len(x)}")
+        # exercise: neuron_forward: relu(w . x + b), or w . x + b for a linear neuron (README, "What is here")
         act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
         return act.relu() if self.nonlin else act
+        # end exercise
 
     def parameters(self) -> list[Value]:
         return [*self.w, self.b]

@@ -85,9 +85,11 @@ def max_margin_loss(model: MLP, X: np.ndarray, y: np.ndarray, alpha: float = 1e-
     inputs = np.asarray(X, np.float64).tolist()  # plain floats: inputs need no gradient, so no nodes
     labels = np.asarray(y, np.float64).tolist()
     scores = [model(x) for x in inputs]
+    # exercise: max_margin_loss: data_loss = mean hinge relu(1 - y s), reg_loss = alpha sum p^2 (train.py docstring)
     losses = [(1.0 - label * score).relu() for label, score in zip(labels, scores)]  # hinge
     data_loss = sum(losses) * (1.0 / len(losses))
     reg_loss = alpha * sum(p * p for p in model.parameters())  # L2
+    # end exercise
     accuracy = sum((label > 0) == (score.data > 0) for label, score in zip(labels, scores)) / len(labels)
     return data_loss + reg_loss, accuracy
 
@@ -130,9 +132,11 @@ def sgd_step(
         loss, accuracy = max_margin_loss(model, X, y, alpha)
         model.zero_grad()
         backward_fast(loss)
+        # exercise: sgd_update: lr = learning_rate(step, steps), then every parameter p -= lr * dL/dp (README, idea 5)
         lr = learning_rate(step, steps)
         for p in model.parameters():
             p.data -= lr * p.grad
+        # end exercise
     if not math.isfinite(loss.data):
         raise FloatingPointError(f"the loss became {loss.data} at step {step}: training diverged")
     return StepRecord(step, loss.data, accuracy, lr)

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from micrograd.__main__ import HIDDEN, REFERENCE
 from micrograd.data import make_moons
+from micrograd.fast import backward_fast
 from micrograd.nn import MLP
-from micrograd.train import learning_rate, max_margin_loss, train
+from micrograd.train import learning_rate, max_margin_loss, sgd_step, train
 
 from shared.seeding import make_rng
 
@@ -39,6 +40,17 @@ def test_points_beyond_the_margin_contribute_nothing():
     model.layers[0].neurons[0].w[0].data = 5.0  # score = 5 x: margin 5 at x = +-1
     loss, accuracy = max_margin_loss(model, np.array([[1.0], [-1.0]]), np.array([1, -1]), alpha=0.0)
     assert loss.data == 0.0 and accuracy == 1.0
+
+
+def test_sgd_step_moves_every_parameter_against_its_gradient_by_the_learning_rate():
+    model, X, y = reference_setup()
+    twin, _, _ = reference_setup()  # the same weights: its gradients are the ones sgd_step will use
+    loss, _ = max_margin_loss(twin, X[:10], y[:10], alpha=1e-4)
+    backward_fast(loss)
+    record = sgd_step(model, X[:10], y[:10], step=3, steps=10, alpha=1e-4)
+    assert record.learning_rate == learning_rate(3, 10) and record.loss == loss.data
+    expected = [p.data - record.learning_rate * p.grad for p in twin.parameters()]
+    assert [p.data for p in model.parameters()] == expected
 
 
 def test_demo_reaches_full_training_accuracy_within_100_steps():
