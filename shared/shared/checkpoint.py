@@ -11,7 +11,7 @@ complete.
 Reading treats the file as hostile until proven otherwise. Before any array is allocated it
 checks, from the zip directory and each member's `.npy` header alone: that there is no
 pickle or object dtype, that each header's shape fits the bytes the member really holds, and
-that the total stays under `max_bytes`. So a 4 MB file that claims 4 GB, or a header that
+that the total stays under `max_bytes` (2 GiB by default) and half the memory this process can get. So a 4 MB file that claims 4 GB, or a header that
 says shape (10^6, 10^6), is refused with a message instead of exhausting memory. The JSON
 `meta` is size-limited and a pathological nesting is refused, not a RecursionError.
 
@@ -30,10 +30,12 @@ from pathlib import Path
 
 import numpy as np
 
+from .checks import available_memory
+
 __all__ = ["MAX_BYTES", "CheckpointError", "load", "load_json", "save"]
 
 META_KEY = "meta"
-MAX_BYTES = 4 * 2**30  # the largest checkpoint any project here writes is GPT-2 124M, ~0.5 GB in float32
+MAX_BYTES = 2 * 2**30  # the largest checkpoint any project here writes is GPT-2 124M, ~0.5 GB in float32
 MAX_META_BYTES = 16 * 2**20
 MAX_JSON_DEPTH = 64
 
@@ -89,6 +91,7 @@ def load(
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
         raise CheckpointError(f"{path} is not a readable .npz checkpoint ({error})") from None
     arrays: dict[str, np.ndarray] = {}
+    max_bytes = min(max_bytes, int(available_memory() * 0.5))  # never more than half of what the machine has
     with archive:
         infos = [info for info in archive.infolist() if not info.is_dir()]
         total = 0

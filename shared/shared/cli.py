@@ -295,6 +295,7 @@ def expected_errors() -> tuple[type[BaseException], ...]:
         ValueError,  # includes checkpoint errors, UnicodeDecodeError and json.JSONDecodeError
         OSError,  # missing files, permissions, full disks
         MemoryError,  # a last resort: sizes are checked before allocating
+        FloatingPointError,  # a computation that diverged under np.errstate(all="raise")
         RecursionError,  # hostile nesting in a JSON file
         json.JSONDecodeError,
     )

@@ -219,6 +219,9 @@ def run_tests(project: Path, shared_root: Path, exercise: Exercise, timeout: flo
         return Outcome(exercise.name, "failed", f"pytest found no tests for {' '.join(exercise.tests)}")
     if f"NotImplementedError: exercise {exercise.name}:" in output:
         return Outcome(exercise.name, "not started")
+    waiting = re.search(r"NotImplementedError: exercise ([a-z0-9_]+):", output)
+    if waiting:  # the tests reached another exercise's blank first
+        return Outcome(exercise.name, "not started", f"its tests need exercise {waiting[1]} first")
     return Outcome(exercise.name, "failed", first_useful_line(output))
 
 
