@@ -11,7 +11,8 @@ complete.
 Reading treats the file as hostile until proven otherwise. Before any array is allocated it
 checks, from the zip directory and each member's `.npy` header alone: that there is no
 pickle or object dtype, that each header's shape fits the bytes the member really holds, and
-that the total stays under `max_bytes` (2 GiB by default) and half the memory this process can get. So a 4 MB file that claims 4 GB, or a header that
+that the total stays under `max_bytes` (2 GiB by default) and half the memory this process can
+get. So a 4 MB file that claims 4 GB, or a header that
 says shape (10^6, 10^6), is refused with a message instead of exhausting memory. The JSON
 `meta` is size-limited and a pathological nesting is refused, not a RecursionError.
 
