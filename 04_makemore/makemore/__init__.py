@@ -8,16 +8,12 @@ Modules, in the order of the lectures (Karpathy, "Neural Networks: Zero to Hero"
               cross-entropy: each with an explicit forward and backward ("backprop ninja" style)
     models    the MLP (Bengio et al. 2003), MLP + BatchNorm, the WaveNet-style hierarchy, RNN/GRU
     optim     SGD with a step schedule and AdamW, updating parameters in place
-    train     the training loop, evaluation, sampling, checkpoints
+    train     the training loop, evaluation, sampling
+    checkpoint  what a checkpoint holds; its config checked before a model is built from it
     plots     count matrix, learning-rate finder, embeddings, activation/gradient statistics
+
+BLAS threads are set by the command line (`--threads`, default 1, through `shared.threads`),
+not as a side effect of importing this package.
 """
-
-import os as _os
-
-# The models are tiny: one BLAS thread is fastest, and BLAS threads competing for shared cores
-# make small matmuls 10-100x slower. Only takes effect if NumPy is not imported yet; an explicit
-# setting in the environment wins.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    _os.environ.setdefault(_var, "1")
 
 __version__ = "0.1.0"

@@ -1,41 +1,49 @@
-"""Command line: train one model, sample from a checkpoint, or rerun the README's results table.
+"""Character-level language models on names (makemore, Zero to Hero lectures 2-5) in NumPy.
 
-python -m makemore                       # the lecture-2 MLP, 200k steps (a minute or two)
-python -m makemore --model wavenet       # any of: bigram-count bigram-nn mlp mlp-bn wavenet rnn gru
-python -m makemore --model mlp --max-steps 5000 --lr 0.05 --seed 1 --out runs/try
-python -m makemore --sample-only runs/mlp/model.npz
-python -m makemore repro [--only mlp]    # every model with the lecture's settings -> results.json
-python -m makemore seeds --model mlp --seeds 0 1 2 3   # one run per seed: the spread of the dev loss
+python -m makemore                                # train: the lecture-2 MLP, 200k steps (about 20 s)
+python -m makemore train --model wavenet          # any of: bigram-count bigram-nn mlp mlp-bn wavenet rnn gru
+python -m makemore sample runs/04_makemore/train/model.npz
+python -m makemore repro [--only mlp ...]         # every model with the lecture's settings -> results.json
+python -m makemore seeds --model mlp --seeds 0 1 2 3    # one run per seed: the spread of the dev loss
+python -m makemore reference --model mlp          # the lectures' own code, trained by PyTorch
+python -m makemore figures                        # the README's figures (about a minute)
+python -m makemore bench                          # steps per second, ours against PyTorch
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from shared.data import DataError
+from shared.checks import non_negative
+from shared.cli import (
+    App,
+    bounded_int,
+    header,
+    non_negative_float,
+    positive_float,
+    prepare_out,
+    wrote,
+)
 from shared.progress import Progress
-from shared.results import output_dir, write_results
+from shared.results import write_results
 from shared.seeding import make_rng
 
 from .bigram import BigramNet, bigram_counts, bigram_nll, bigram_probabilities, sample_bigram
+from .checkpoint import load, save_bigram, save_model
 from .data import build_dataset, load_names, split_names
-from .models import build_model, count_parameters
+from .models import DEFAULTS, build_model, count_parameters
 from .plots import plot_count_matrix, plot_embedding, plot_loss, plot_lr_finder
 from .train import (
     RECIPES,
     Recipe,
+    check_batch,
     evaluate,
-    load_checkpoint,
     make_datasets,
-    read_npz,
     sample_names,
-    save_checkpoint,
     seed_spread,
     seed_spread_line,
     train_model,
@@ -43,66 +51,10 @@ from .train import (
 )
 
 ALL_MODELS = ("bigram-count", "bigram-nn", "mlp", "mlp-bn", "wavenet", "rnn", "gru")
-BIGRAM_FORMAT = "makemore-bigram-v1"
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    value = float(text)
-    if not (value > 0 and np.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
-
-
-def non_negative_float(text: str) -> float:
-    value = float(text)
-    if not (value >= 0 and np.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"must be a non-negative number, got {text}")
-    return value
-
-
-def non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m makemore",
-        description="Character-level language models on names (makemore, Zero to Hero lectures 2-5) in NumPy.",
-    )
-    parser.add_argument(
-        "command",
-        nargs="?",
-        choices=("train", "repro", "seeds"),
-        default="train",
-        help="train one model (default), rerun every model of the README table, or train --model once per seed",
-    )
-    parser.add_argument("--model", choices=ALL_MODELS, default="mlp", help="which model to train (default mlp)")
-    parser.add_argument("--only", choices=ALL_MODELS, help="repro: run only this model")
-    parser.add_argument("--max-steps", type=positive_int, help="training steps (default: the lecture's)")
-    parser.add_argument("--batch-size", type=positive_int, help="minibatch size (default 32)")
-    parser.add_argument("--lr", type=positive_float, help="initial learning rate (default: the lecture's)")
-    parser.add_argument("--eval-every", type=positive_int, help="steps between dev evaluations")
-    parser.add_argument("--seed", type=non_negative_int, default=0, help="seed for init, batches and sampling")
-    parser.add_argument(
-        "--seeds", type=non_negative_int, nargs="+", default=list(range(8)), help="seeds: the seeds to train (0-7)"
-    )
-    parser.add_argument("--split-seed", type=non_negative_int, default=42, help="seed of the 80/10/10 split")
-    parser.add_argument("--num-samples", type=positive_int, default=20, help="names to sample at the end")
-    parser.add_argument("--smoothing", type=non_negative_float, default=1.0, help="bigram-count: add-k (default 1)")
-    parser.add_argument("--data", help="a names file (one lowercase name per line; default names.txt)")
-    parser.add_argument("--out", help="output folder (default runs/<model>, or runs/repro)")
-    parser.add_argument("--sample-only", metavar="CHECKPOINT", help="load a checkpoint and print samples")
-    return parser
+DEFAULT_CHECKPOINT = Path("runs") / "04_makemore" / "train" / "model.npz"
+MAX_STEPS = 10_000_000  # 50x the lectures' 200k; the loss history alone is 4 bytes a step
+MAX_SAMPLES = 100_000
+MAX_SMOOTHING = 1e6
 
 
 def say(message: str) -> None:
@@ -125,7 +77,7 @@ def run_bigram_count(split, names, args, out: Path) -> dict:
     say("bigram-count, counts from the train split: " + " | ".join(f"{k} {v:.4f}" for k, v in losses.items()))
     for k, loss in losses.items():  # inf (a bigram never seen in train, no smoothing) is stored as JSON null
         metrics[f"{k}_loss"] = loss if np.isfinite(loss) else None
-    np.savez(out / "model.npz", meta=np.array(json.dumps({"format": BIGRAM_FORMAT, "model": "bigram-count"})), P=P)
+    save_bigram(out / "model.npz", P, "bigram-count")
     return metrics | {"samples": sample_bigram(P, args.num_samples, make_rng(args.seed))}
 
 
@@ -151,23 +103,23 @@ def run_bigram_nn(split, names, args, out: Path) -> dict:
     metrics["steps"] = steps
     plot_loss(out / "loss.png", np.array(losses), evals, title="bigram-nn (full batch, train + L2)", window=1)
     P = net.probabilities()
-    np.savez(out / "model.npz", meta=np.array(json.dumps({"format": BIGRAM_FORMAT, "model": "bigram-nn"})), P=P)
+    save_bigram(out / "model.npz", P, "bigram-nn")
     return metrics | {"samples": sample_bigram(P, args.num_samples, make_rng(args.seed))}
 
 
 # ----------------------------------------------------------------------------- neural models
 
 
-def lr_finder(split, args, out: Path) -> None:
+def lr_finder(split, seed: int, out: Path) -> None:
     """Lecture 2: 1,000 steps, the i-th at lr 10^e_i with e from -3 to 0; plot loss against e."""
-    model = build_model("mlp", rng=args.seed)
+    model = build_model("mlp", rng=seed)
     data = make_datasets(split, model.config)
     exponents = np.linspace(-3, 0, 1000)
     result = train_model(
         model,
         {"train": data["train"]},
         Recipe(max_steps=1000, eval_every=1000),
-        rng=args.seed,
+        rng=seed,
         description="lr finder",
         lr_at=lambda step: 10 ** exponents[step],
     )
@@ -195,8 +147,9 @@ def train_seed(name: str, split, recipe: Recipe, seed: int, periodic_dev: bool =
 
 def run_neural(name: str, split, args, out: Path) -> dict:
     recipe = recipe_from(name, args)
+    check_batch(DEFAULTS[name], recipe.batch_size, len(make_datasets(split, DEFAULTS[name])["train"][1]))
     if name == "mlp":
-        lr_finder(split, args, out)
+        lr_finder(split, args.seed, out)
     model, result, metrics = train_seed(name, split, recipe, args.seed)
     metrics |= {
         "parameters": count_parameters(model),
@@ -204,7 +157,7 @@ def run_neural(name: str, split, args, out: Path) -> dict:
         "train_seconds": round(result["seconds"], 1),
     }
     say(f"{name}: train {metrics['train_loss']:.4f} | dev {metrics['dev_loss']:.4f} | test {metrics['test_loss']:.4f}")
-    save_checkpoint(out / "model.npz", model, {"metrics": metrics})
+    save_model(out / "model.npz", model, {"metrics": metrics})
     plot_loss(out / "loss.png", result["losses"], result["evals"], title=name)
     if not model.recurrent:
         plot_embedding(out / "embedding.png", model.net.layers[0].weight)
@@ -213,24 +166,6 @@ def run_neural(name: str, split, args, out: Path) -> dict:
 
         metrics["diagnostics"] = run_diagnostics(split, out, seed=args.seed, steps=min(1000, recipe.max_steps))
     return metrics | {"samples": sample_names(model, args.num_samples, make_rng(args.seed))}
-
-
-def run_seeds(name: str, split, args) -> dict:
-    """One run per seed: how far apart single runs land (each lecture number is one such run)."""
-    if name not in RECIPES:
-        raise ValueError(f"seeds trains the neural models ({', '.join(RECIPES)}), not {name}")
-    recipe = recipe_from(name, args)
-    runs = {}
-    for seed in args.seeds:
-        *_, metrics = train_seed(name, split, recipe, seed, periodic_dev=False)
-        runs[str(seed)] = metrics
-        say(f"{name} seed {seed}: " + " | ".join(f"{k[:-5]} {v:.4f}" for k, v in metrics.items()))
-    summary = {
-        key: seed_spread([metrics[key] for metrics in runs.values()]) for key in ("train_loss", "dev_loss", "test_loss")
-    }
-    if len(runs) > 1:
-        say(seed_spread_line(name, [metrics["dev_loss"] for metrics in runs.values()]))
-    return {"model": name, "steps": recipe.max_steps, "runs": runs, "summary": summary}
 
 
 def run_one(name: str, split, names, args, out: Path) -> dict:
@@ -244,57 +179,193 @@ def run_one(name: str, split, names, args, out: Path) -> dict:
     return metrics
 
 
-def sample_only(path: str, args) -> None:
-    arrays = read_npz(path)
-    if "meta" not in arrays:
-        raise ValueError(f"{path} is not a makemore checkpoint (no 'meta' entry)")
-    try:
-        meta = json.loads(str(arrays["meta"]))
-    except ValueError as error:
-        raise ValueError(f"{path} has a malformed 'meta' entry ({error})") from None
-    P = arrays.get("P") if isinstance(meta, dict) and meta.get("format") == BIGRAM_FORMAT else None
-    if P is not None:
-        if P.shape != (27, 27) or not np.allclose(P.sum(axis=1), 1.0, atol=1e-6):
-            raise ValueError(f"{path}: the bigram table must be 27x27 with rows summing to 1")
-        names = sample_bigram(P, args.num_samples, make_rng(args.seed))
-    else:
-        names = sample_names(load_checkpoint(path), args.num_samples, make_rng(args.seed))
+def spread_over_runs(runs: dict[str, dict]) -> dict:
+    """seed_spread of each split's loss over several runs (keys absent or null in a run are skipped)."""
+    summary = {}
+    for key in ("train_loss", "dev_loss", "test_loss"):
+        values = [run[key] for run in runs.values() if run.get(key) is not None]
+        if values:
+            summary[key] = seed_spread(values)
+    return summary
+
+
+def load_split(args):
+    """The names (`--data`, else names.txt) and the lectures' 80/10/10 split."""
+    non_negative("--smoothing", args.smoothing, maximum=MAX_SMOOTHING)
+    names = load_names(args.data)
+    split = split_names(names, seed=args.split_seed)
+    say(f"{len(names)} names: {len(split.train)} train, {len(split.dev)} dev, {len(split.test)} test")
+    return names, split
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+def cmd_train(args) -> int:
+    out = prepare_out(args)
+    header(args, model=args.model, out=out)
+    started = time.perf_counter()
+    names, split = load_split(args)
+    metrics = run_one(args.model, split, names, args, out)
+    path = write_results(out, {"model": args.model, **metrics}, time.perf_counter() - started, args.seed)
+    say(f"finished in {time.perf_counter() - started:.1f} s")
+    wrote(out / "model.npz", path)
+    return 0
+
+
+def cmd_sample(args) -> int:
+    kind, model = load(args.checkpoint)
+    rng = make_rng(args.seed)
+    names = (
+        sample_bigram(model, args.num_samples, rng) if kind == "bigram" else sample_names(model, args.num_samples, rng)
+    )
     for name in names:
         print(name)
+    return 0
+
+
+def cmd_repro(args) -> int:
+    out = prepare_out(args)
+    header(args, rows=" ".join(args.only or ALL_MODELS), out=out)
+    started = time.perf_counter()
+    names, split = load_split(args)
+    results = {}
+    for name in args.only or ALL_MODELS:
+        t0 = time.perf_counter()
+        if args.seeds:  # each row once per seed, and the spread
+            runs = {}
+            for seed in args.seeds:
+                args.seed = seed
+                runs[str(seed)] = run_one(name, split, names, args, out / name / f"seed-{seed}")
+            results[name] = {"runs": runs, "summary": spread_over_runs(runs)}
+        else:
+            results[name] = run_one(name, split, names, args, out / name)
+        results[name]["seconds"] = round(time.perf_counter() - t0, 1)
+        say(f"{name} finished in {results[name]['seconds']:.1f} s")
+        path = write_results(out, results, time.perf_counter() - started, args.seed)  # after each model
+    say(f"finished in {time.perf_counter() - started:.1f} s")
+    wrote(path)
+    return 0
+
+
+def cmd_seeds(args) -> int:
+    """One run per seed: how far apart single runs land (each lecture number is one such run)."""
+    if args.model not in RECIPES:
+        raise ValueError(f"seeds trains the neural models ({', '.join(RECIPES)}), not {args.model}")
+    seeds = args.seeds or list(range(8))
+    out = prepare_out(args)
+    header(args, model=args.model, seeds=" ".join(map(str, seeds)), out=out)
+    started = time.perf_counter()
+    _, split = load_split(args)
+    recipe = recipe_from(args.model, args)
+    runs = {}
+    for seed in seeds:
+        *_, metrics = train_seed(args.model, split, recipe, seed, periodic_dev=False)
+        runs[str(seed)] = metrics
+        say(f"{args.model} seed {seed}: " + " | ".join(f"{k[:-5]} {v:.4f}" for k, v in metrics.items()))
+    if len(runs) > 1:
+        say(seed_spread_line(args.model, [metrics["dev_loss"] for metrics in runs.values()]))
+    results = {"model": args.model, "steps": recipe.max_steps, "runs": runs, "summary": spread_over_runs(runs)}
+    wrote(write_results(out, results, time.perf_counter() - started, seeds[0]))
+    return 0
+
+
+def cmd_reference(args) -> int:
+    from .reference import run_reference
+
+    return run_reference(args)
+
+
+def cmd_figures(args) -> int:
+    """The README's figures: the bigram counts, the learning-rate finder, lecture 3's diagnostics."""
+    from .diagnostics import run_diagnostics
+
+    out = prepare_out(args)
+    header(args, out=out)
+    started = time.perf_counter()
+    names, split = load_split(args)
+    x, y = build_dataset(names, 1)
+    paths = [plot_count_matrix(out / "counts.png", bigram_counts(x[:, 0], y))]
+    lr_finder(split, args.seed, out)
+    run_diagnostics(split, out, seed=args.seed, steps=1000)
+    paths += [out / name for name in ("lr_finder.png", "activations.png", "update_ratios.png")]
+    say(f"finished in {time.perf_counter() - started:.1f} s")
+    wrote(*paths)
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from .bench import run_bench
+
+    return run_bench(args)
+
+
+# ----------------------------------------------------------------------------- the command line
+
+
+def data_options(parser) -> None:
+    parser.add_argument("--data", help="a names file, one lowercase name per line (default: names.txt)")
+    parser.add_argument(
+        "--split-seed", type=bounded_int(0, 2**32 - 1), default=42, help="seed of the 80/10/10 split (default 42)"
+    )
+    parser.add_argument(
+        "--smoothing", type=non_negative_float, default=1.0, help="bigram-count: add-k smoothing (default 1)"
+    )
+
+
+def training_options(parser) -> None:
+    data_options(parser)
+    steps = bounded_int(1, MAX_STEPS)
+    parser.add_argument("--max-steps", type=steps, help="training steps (default: the lecture's)")
+    parser.add_argument("--batch-size", type=bounded_int(2), help="minibatch size (default 32)")
+    parser.add_argument("--lr", type=positive_float, help="initial learning rate (default: the lecture's)")
+    parser.add_argument("--eval-every", type=steps, help="steps between dev evaluations")
+    samples(parser)
+
+
+def samples(parser) -> None:
+    parser.add_argument(
+        "--num-samples", type=bounded_int(1, MAX_SAMPLES), default=20, help="names to sample (default 20)"
+    )
+
+
+app = App("makemore", "04_makemore", __doc__, default="train")
+
+_train = app.command("train", cmd_train, help="train one model (the default command)")
+_train.add_argument("--model", choices=ALL_MODELS, default="mlp", help="which model to train (default mlp)")
+training_options(_train)
+
+_sample = app.command("sample", cmd_sample, help="print names sampled from a checkpoint")
+_sample.add_argument(
+    "checkpoint", nargs="?", default=str(DEFAULT_CHECKPOINT), help=f"a model.npz (default: {DEFAULT_CHECKPOINT})"
+)
+samples(_sample)
+
+_repro = app.command("repro", cmd_repro, help="rerun every model of the README table", only=ALL_MODELS, seeds=True)
+training_options(_repro)
+
+_seeds = app.command("seeds", cmd_seeds, help="train one model once per seed (default 0-7)", seeds=True)
+_seeds.add_argument("--model", choices=ALL_MODELS, default="mlp", help="which model (default mlp)")
+training_options(_seeds)
+
+_reference = app.command(
+    "reference", cmd_reference, help="the lectures' own models trained by PyTorch, per seed", seeds=True
+)
+_reference.add_argument("--model", choices=("mlp", "mlp-bn", "wavenet"), default="mlp-bn", help="which lecture's model")
+_reference.add_argument("--steps", type=bounded_int(2, MAX_STEPS), default=200_000, help="steps (default 200,000)")
+data_options(_reference)
+
+_figures = app.command("figures", cmd_figures, help="draw the README's figures (counts, lr finder, diagnostics)")
+data_options(_figures)
+
+_bench = app.command("bench", cmd_bench, help="training steps per second, ours against PyTorch")
+_bench.add_argument("--steps", type=bounded_int(1, 1_000_000), default=2000, help="timed steps per round (2000)")
+_bench.add_argument("--rounds", type=bounded_int(1, 100), default=3, help="alternating rounds, best kept (3)")
+_bench.add_argument("--models", nargs="+", default=["mlp", "wavenet"], choices=["mlp", "mlp-bn", "wavenet"])
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        if args.sample_only:
-            sample_only(args.sample_only, args)
-            return 0
-        started = time.perf_counter()
-        names = load_names(args.data)
-        split = split_names(names, seed=args.split_seed)
-        say(f"{len(names)} names: {len(split.train)} train, {len(split.dev)} dev, {len(split.test)} test")
-        if args.command == "repro":
-            out = output_dir(args.out, "repro")
-            results = {}
-            for name in [args.only] if args.only else ALL_MODELS:
-                t0 = time.perf_counter()
-                results[name] = run_one(name, split, names, args, output_dir(out / name, name))
-                results[name]["seconds"] = round(time.perf_counter() - t0, 1)
-                say(f"{name} finished in {results[name]['seconds']:.1f} s")
-                write_results(out, results, time.perf_counter() - started, args.seed)  # after each model
-        elif args.command == "seeds":
-            out = output_dir(args.out, f"seeds-{args.model}")
-            results = run_seeds(args.model, split, args)
-            write_results(out, results, time.perf_counter() - started, args.seeds[0])
-        else:
-            out = output_dir(args.out, args.model)
-            metrics = run_one(args.model, split, names, args, out)
-            write_results(out, {"model": args.model, **metrics}, time.perf_counter() - started, args.seed)
-        say(f"finished in {time.perf_counter() - started:.1f} s; outputs in {out}")
-    except (DataError, FileNotFoundError, ValueError, FloatingPointError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return 0
+    return app.main(argv)
 
 
 if __name__ == "__main__":

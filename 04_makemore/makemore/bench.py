@@ -1,12 +1,12 @@
 """Benchmark: training steps per second of `mlp` and `wavenet`, ours (NumPy) next to PyTorch CPU.
 
-    python -m makemore.bench [--steps 2000] [--rounds 3] [--models mlp wavenet]
+    python -m makemore bench [--steps 2000] [--rounds 3] [--models mlp wavenet] [--threads 1]
 
 One step = sample a minibatch of 32 contexts, forward, cross-entropy, backward, SGD update,
 exactly as in training. The PyTorch model is the same network with the same weights
 (nn.Embedding, nn.Linear, nn.BatchNorm1d, torch.optim.SGD; nn.BatchNorm1d normalizes with
 the biased variance where ours, like the lectures, applies Bessel's correction: the same work
-with a different constant, and torch's fastest BatchNorm). Both run on one thread:
+with a different constant, and torch's fastest BatchNorm). Both run on `--threads` threads (1):
 these models are so small that per-operation overhead, not arithmetic, decides the time.
 Rounds alternate ours/theirs so that load from other jobs on the machine hits both; the
 best round of each is reported. torch is imported only here, and only when this runs.
@@ -14,7 +14,6 @@ best round of each is reported. torch is imported only here, and only when this 
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 
@@ -108,71 +107,75 @@ def _data(block_size: int):
     return build_dataset(split_names(names).train, block_size)
 
 
-def time_ours(model, X, Y, steps: int, lr: float = 0.1, seed: int = 0) -> float:
-    """Seconds per training step of our NumPy model."""
+def steps_ours(model, X, Y, steps: int, lr: float = 0.1, seed: int = 0) -> None:
+    """`steps` training steps of our NumPy model (minibatch, forward, loss, backward, SGD)."""
     rng = np.random.default_rng(seed)
     optimizer = SGD(model.parameters(), model.gradients())
-    started = time.perf_counter()
     for _ in range(steps):
         ix = rng.integers(0, len(X), 32)
         _, dlogits = model.loss(X[ix], Y[ix])
+        model.zero_grad()
         model.backward(dlogits)
         optimizer.step(lr)
-    return (time.perf_counter() - started) / steps
 
 
-def time_torch(torch, model, X, Y, steps: int, lr: float = 0.1) -> float:
-    """Seconds per training step of the PyTorch model (the lecture's loop, with torch.optim.SGD)."""
+def steps_torch(torch, model, X, Y, steps: int, lr: float = 0.1) -> None:
+    """`steps` training steps of the PyTorch model (the lecture's loop, with torch.optim.SGD)."""
     F = torch.nn.functional
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    started = time.perf_counter()
     for _ in range(steps):
         ix = torch.randint(0, X.shape[0], (32,))
         loss = F.cross_entropy(model(X[ix]), Y[ix])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-    return (time.perf_counter() - started) / steps
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m makemore.bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=2000, help="timed steps per round (default 2000)")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; the best is kept (default 3)")
-    parser.add_argument("--models", nargs="+", default=["mlp", "wavenet"], choices=["mlp", "mlp-bn", "wavenet"])
-    args = parser.parse_args(argv)
-    if args.steps < 1 or args.rounds < 1:
-        parser.error("--steps and --rounds must be >= 1")
+def run_bench(args) -> int:
+    """The `bench` command: alternating rounds of ours and PyTorch's, best round of each, as a table."""
+    from shared.cli import CLIError, header, prepare_out, wrote
+    from shared.results import write_results
+    from shared.timing import best_times
+
     try:
         import torch
     except ImportError:
-        print("PyTorch is not installed: pip install torch (CPU build) to compare; nothing to do.", file=sys.stderr)
-        return 1
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    print(f"numpy {np.__version__}, torch {torch.__version__}, 1 thread each, batch 32,", end=" ")
+        raise CLIError("the benchmark compares with PyTorch: pip install torch (CPU build)") from None
+    out = prepare_out(args)
+    torch.set_num_threads(args.threads)  # the same number of threads as NumPy's BLAS
+    torch.manual_seed(args.seed)
+    header(args, torch_threads=torch.get_num_threads(), out=out)
+    started = time.perf_counter()
+    print(f"numpy {np.__version__}, torch {torch.__version__}, batch 32,", end=" ")
     print(f"{args.steps} steps x {args.rounds} rounds (best round kept)")
-    header = ("model", "ours ms/step", "torch ms/step", "ours steps/s", "torch steps/s", "ratio")
-    print(f"{header[0]:<8} {header[1]:>13} {header[2]:>14} {header[3]:>13} {header[4]:>14} {header[5]:>6}")
+    columns = ("model", "ours ms/step", "torch ms/step", "ours steps/s", "torch steps/s", "ratio")
+    print(f"{columns[0]:<8} {columns[1]:>13} {columns[2]:>14} {columns[3]:>13} {columns[4]:>14} {columns[5]:>6}")
+    results = {}
     for name in args.models:
-        ours = build_model(name, rng=0)
+        ours = build_model(name, rng=args.seed)
         theirs = torch_model(torch, ours, fused_batchnorm=True)
         X, Y = _data(ours.config.block_size)
         Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
-        time_ours(ours, X, Y, 200)  # warm-up
-        time_torch(torch, theirs, Xt, Yt, 200)
-        best_ours, best_torch = float("inf"), float("inf")
-        for _ in range(args.rounds):
-            best_ours = min(best_ours, time_ours(ours, X, Y, args.steps))
-            best_torch = min(best_torch, time_torch(torch, theirs, Xt, Yt, args.steps))
+        steps_ours(ours, X, Y, 200)  # warm-up
+        steps_torch(torch, theirs, Xt, Yt, 200)
+        best_ours, best_torch = best_times(
+            lambda: steps_ours(ours, X, Y, args.steps),  # noqa: B023 (called before the loop moves on)
+            lambda: steps_torch(torch, theirs, Xt, Yt, args.steps),  # noqa: B023
+            args.rounds,
+        )
+        best_ours, best_torch = best_ours / args.steps, best_torch / args.steps
         ratio = best_ours / best_torch
+        results[name] = {"ours_ms_per_step": best_ours * 1e3, "torch_ms_per_step": best_torch * 1e3, "ratio": ratio}
         print(
             f"{name:<8} {best_ours * 1e3:>13.3f} {best_torch * 1e3:>14.3f} {1 / best_ours:>13.0f}"
             f" {1 / best_torch:>14.0f} {ratio:>6.2f}  (ours/torch time per step; bar <= 0.80)",
             flush=True,
         )
+    wrote(write_results(out, results, time.perf_counter() - started, args.seed))
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # python -m makemore.bench ... is python -m makemore bench ...
+    from .__main__ import main
+
+    sys.exit(main(["bench", *sys.argv[1:]]))

@@ -97,13 +97,15 @@ class BigramNet:
 
     def fit(self, x, y, steps: int = 200, lr: float = 50.0, reg: float = 0.01, progress=None) -> list[float]:
         """Full-batch gradient descent (lecture 2 uses lr 50); returns the loss per step."""
-        if steps < 1 or lr <= 0 or reg < 0:
+        if not (steps >= 1 and lr > 0 and reg >= 0 and np.isfinite(lr) and np.isfinite(reg)):  # refuses NaN too
             raise ValueError(f"need steps >= 1, lr > 0, reg >= 0; got {steps}, {lr}, {reg}")
         order = np.argsort(x, kind="stable")  # the loss does not depend on the order of the examples,
         x, y = x[order], y[order]  # and sorted inputs make the gradient a segmented sum
         losses = []
         for step in range(steps):
             losses.append(self.loss(x, y, reg))
+            if not np.isfinite(losses[-1]):
+                raise ValueError(f"training diverged: the loss became {losses[-1]} at step {step}; lower the lr")
             self.W -= lr * self.dW
             if progress is not None:
                 progress.update(step + 1, loss=losses[-1])

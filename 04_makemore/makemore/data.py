@@ -38,6 +38,7 @@ __all__ = [
 
 CHARS = "." + "abcdefghijklmnopqrstuvwxyz"  # index 0 is the start/end token
 VOCAB_SIZE = len(CHARS)  # 27
+MAX_NAMES_BYTES = 16 * 2**20  # 70x names.txt; the context windows take about 50 bytes per character
 STOI = {ch: i for i, ch in enumerate(CHARS)}
 _LOOKUP = np.full(256, -1, dtype=np.int64)  # byte -> index, -1 for out-of-vocabulary
 for _ch, _i in STOI.items():
@@ -94,6 +95,11 @@ def load_names(path: str | os.PathLike | None = None) -> list[str]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"names file {path} does not exist")
+    if path.stat().st_size > MAX_NAMES_BYTES:
+        raise ValueError(
+            f"names file {path} is {path.stat().st_size:,} bytes, over the limit of {MAX_NAMES_BYTES:,} "
+            "(names.txt is 228,145 bytes)"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
@@ -125,7 +131,13 @@ def split_names(names: list[str], seed: int = 42, fractions: tuple[float, float]
     shuffled = list(names)
     random.Random(seed).shuffle(shuffled)
     n1, n2 = int(fractions[0] * len(names)), int(fractions[1] * len(names))
-    return Split(shuffled[:n1], shuffled[n1:n2], shuffled[n2:])
+    split = Split(shuffled[:n1], shuffled[n1:n2], shuffled[n2:])
+    if not (split.train and split.dev and split.test):  # an empty dev set would report a loss of 0
+        raise ValueError(
+            f"{len(names)} names are too few for a train/dev/test split of 80/10/10 "
+            f"({len(split.train)}/{len(split.dev)}/{len(split.test)}); give at least 10 names"
+        )
+    return split
 
 
 def _flat_with_ends(names: list[str]) -> tuple[np.ndarray, np.ndarray]:

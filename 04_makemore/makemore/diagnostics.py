@@ -46,6 +46,7 @@ def run_diagnostics(split, out: Path, seed: int = 0, steps: int = 1000, lr: floa
     rng = np.random.default_rng(seed + 2)
     ix = rng.integers(0, len(data["train"][0]), 32)
     _, dlogits = model.loss(data["train"][0][ix], data["train"][1][ix])
+    model.zero_grad()
     model.backward(dlogits)
     tanhs = {f"layer {i} (tanh)": layer for i, layer in enumerate(layers) if isinstance(layer, Tanh)}
     plot_histograms(out / "activations.png", {k: t.out for k, t in tanhs.items()}, "activation distribution")

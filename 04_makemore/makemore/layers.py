@@ -1,10 +1,23 @@
 """A small layer library with explicit backward passes (lecture 4, "becoming a backprop ninja").
 
-Every layer has `forward(x)`, which remembers what its backward needs, and `backward(dout)`,
-which writes the gradients of its parameters into preallocated arrays (`gradients()`) and
-returns the gradient with respect to its input. There is no autograd: each backward is the
-hand-derived formula, written next to its forward, checked against finite differences
-(tests/test_layers.py) and against PyTorch (tests/test_parity_torch.py).
+The contract every layer here follows is the lectures': lecture 3's modules (PyTorch-like
+classes called as functions, with `parameters()`) plus, from lecture 4 on, an explicit
+`backward` that ACCUMULATES into the gradients, as PyTorch's `.grad` does:
+
+- `layer(x)` is `layer.forward(x)`: it computes the output and remembers what backward needs.
+- Parameters are attributes (`self.weight`, `self.bias`; the GRU's `self.w_r`, ...), named in
+  the class's `param_names`; each has its gradient beside it, `self.d<name>`, same shape.
+  `parameters()` and `gradients()` return them by name, the same arrays every time, so an
+  optimizer can hold them and update in place.
+- `backward(dout)` adds d(loss)/d(parameter) into every `d<name>` and returns d(loss)/d(input).
+  `zero_grad()` sets the gradients to 0; the training loop calls it before each backward (the
+  lectures' `p.grad = None`). Accumulating is what lets a recurrent cell, applied T times in
+  one forward, collect its gradient over the steps (backpropagation through time), and an
+  embedding row used several times collect each use.
+
+There is no autograd: each backward is the hand-derived formula, written next to its forward,
+checked against finite differences (tests/test_layers.py) and against PyTorch
+(tests/test_parity_torch.py). This file imports only NumPy, so it can be copied alone.
 
 Layers follow lectures 3 and 5 (PyTorch-like names and shapes): Embedding, Linear,
 BatchNorm1d, Tanh, FlattenConsecutive, Sequential; plus the recurrent cells of makemore.py
@@ -16,14 +29,15 @@ Not here: dropout, other nonlinearities, convolutions.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import NamedTuple
 
-from shared.seeding import make_rng
+import numpy as np
 
 __all__ = [
     "BatchNorm1d",
     "Embedding",
     "FlattenConsecutive",
+    "GRUActivations",
     "GRUCell",
     "Layer",
     "Linear",
@@ -34,17 +48,30 @@ __all__ = [
 ]
 
 
+def make_rng(seed=None) -> np.random.Generator:
+    """A NumPy Generator from an int seed (or None); a Generator is passed through unchanged."""
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
 class Layer:
-    """Base class: no parameters, training mode on."""
+    """Base class: the contract above. Subclasses list their parameters' names in `param_names`."""
 
     training = True
+    param_names: tuple[str, ...] = ()
+
+    def __call__(self, *inputs):
+        return self.forward(*inputs)
 
     def parameters(self) -> dict[str, np.ndarray]:
-        return {}
+        return {name: getattr(self, name) for name in self.param_names if getattr(self, name) is not None}
 
     def gradients(self) -> dict[str, np.ndarray]:
-        """Same keys as `parameters()`, filled by the last `backward`."""
-        return {}
+        """Same keys as `parameters()`: what `backward` has accumulated since `zero_grad`."""
+        return {name: getattr(self, "d" + name) for name in self.parameters()}
+
+    def zero_grad(self) -> None:
+        for grad in self.gradients().values():
+            grad.fill(0.0)
 
     def buffers(self) -> dict[str, np.ndarray]:
         """State that is saved in checkpoints but not trained (BatchNorm's running statistics)."""
@@ -65,6 +92,8 @@ def _randn(rng, shape, scale, dtype) -> np.ndarray:
 class Embedding(Layer):
     """A lookup table C (num_embeddings, embedding_dim): forward is C[idx] (Bengio et al. 2003, sec. 2)."""
 
+    param_names = ("weight",)
+
     def __init__(self, num_embeddings: int, embedding_dim: int, rng=None, dtype=np.float32, scale: float = 1.0):
         rng = make_rng(rng)
         self.weight = _randn(rng, (num_embeddings, embedding_dim), scale, dtype)
@@ -84,14 +113,8 @@ class Embedding(Layer):
         # Rows used several times accumulate their gradients: dC = onehot(idx).T @ dout.
         # A one-hot matmul is ~6x faster in NumPy than np.add.at for this small table.
         onehot = self._eye[self.idx.reshape(-1)]  # (N, V)
-        np.matmul(onehot.T, dout.reshape(-1, self.weight.shape[1]), out=self.dweight)  # (V, D)
+        self.dweight += onehot.T @ dout.reshape(-1, self.weight.shape[1])  # (V, D)
         return None  # indices have no gradient
-
-    def parameters(self):
-        return {"weight": self.weight}
-
-    def gradients(self):
-        return {"weight": self.dweight}
 
 
 class Linear(Layer):
@@ -100,6 +123,8 @@ class Linear(Layer):
     `weight_scale` defaults to 1/sqrt(fan_in) (lecture 3's Kaiming-style init, without the gain);
     the lecture-2 MLP uses plain N(0, 1) weights and biases (`weight_scale=1, bias_scale=1`).
     """
+
+    param_names = ("weight", "bias")
 
     def __init__(
         self,
@@ -131,16 +156,10 @@ class Linear(Layer):
         fan_in, fan_out = self.weight.shape
         x2 = self.x.reshape(-1, fan_in)  # (N, fan_in)
         d2 = dout.reshape(-1, fan_out)  # (N, fan_out)
-        np.matmul(x2.T, d2, out=self.dweight)  # dW = x^T dout
+        self.dweight += x2.T @ d2  # dW = x^T dout
         if self.bias is not None:
-            np.sum(d2, axis=0, out=self.dbias)  # db = sum over rows
+            self.dbias += d2.sum(axis=0)  # db = sum over rows
         return dout @ self.weight.T  # dx = dout W^T, (..., fan_in)
-
-    def parameters(self):
-        return {"weight": self.weight} if self.bias is None else {"weight": self.weight, "bias": self.bias}
-
-    def gradients(self):
-        return {"weight": self.dweight} if self.bias is None else {"weight": self.dweight, "bias": self.dbias}
 
 
 class BatchNorm1d(Layer):
@@ -157,6 +176,8 @@ class BatchNorm1d(Layer):
     estimate that the running statistics store and eval mode uses (lecture 4 discusses the
     train/eval mismatch the biased version leaves).
     """
+
+    param_names = ("gamma", "beta")
 
     def __init__(self, dim: int, eps: float = 1e-5, momentum: float = 0.1, dtype=np.float32, unbiased: bool = False):
         if not 0.0 <= momentum <= 1.0:
@@ -201,9 +222,10 @@ class BatchNorm1d(Layer):
         xhat, invstd = self.xhat, self.invstd  # (N, C), (C,)
         shape, dout = dout.shape, dout.reshape(xhat.shape)  # (N, C) view
         n = xhat.shape[0]
-        np.sum(dout, axis=0, out=self.dbeta)
-        dxhat_dot = np.einsum("nc,nc->c", dout, xhat)  # sum(dout * xhat), (C,)
-        self.dgamma[...] = dxhat_dot
+        dbeta = dout.sum(axis=0)  # (C,)
+        dxhat_dot = np.einsum("nc,nc->c", dout, xhat)  # sum(dout * xhat) = dgamma, (C,)
+        self.dbeta += dbeta
+        self.dgamma += dxhat_dot
         if not self.training:  # eval mode: the statistics are constants
             return (dout * (self.gamma * invstd)).reshape(shape)
         # Training mode (lecture 4, "exercise 3"):
@@ -212,16 +234,10 @@ class BatchNorm1d(Layer):
         scale = self.gamma * invstd / n  # (C,)
         correction = n / (n - 1) if self.unbiased else 1.0
         dx = dout * n
-        dx -= self.dbeta
+        dx -= dbeta
         dx -= xhat * (dxhat_dot * correction)
         dx *= scale
         return dx.reshape(shape)
-
-    def parameters(self):
-        return {"gamma": self.gamma, "beta": self.beta}
-
-    def gradients(self):
-        return {"gamma": self.dgamma, "beta": self.dbeta}
 
     def buffers(self):
         return {"running_mean": self.running_mean, "running_var": self.running_var}
@@ -275,7 +291,7 @@ class Sequential(Layer):
 
     def forward(self, x):
         for layer in self.layers:
-            x = layer.forward(x)
+            x = layer(x)
         return x
 
     def backward(self, dout):
@@ -294,6 +310,10 @@ class Sequential(Layer):
 
     def buffers(self):
         return self._collect("buffers")
+
+    def zero_grad(self):
+        for layer in self.layers:
+            layer.zero_grad()
 
     def train(self, mode: bool = True):
         self.training = mode
@@ -338,22 +358,22 @@ def _sigmoid(x):
 
 
 class _RecurrentCell(Layer):
-    """Shared bookkeeping: caches are pushed per step by `forward` and popped by `backward`.
+    """Shared bookkeeping: saved activations are pushed per step by `forward` and popped by `backward`.
 
     Call `reset()` before a new sequence; then `forward(x_t, h_prev)` for t = 1..T, then
     `backward(dh_t)` for t = T..1 (backpropagation through time: the caller adds the gradient
     flowing from step t+1 to the gradient from the output at step t). Parameter gradients
-    accumulate over the steps.
+    accumulate over the steps, as every layer's do (call `zero_grad()` before a new backward).
     """
 
     def reset(self):
         self.cache = []
-        for g in self.gradients().values():
-            g.fill(0.0)
 
 
 class RNNCell(_RecurrentCell):
     """h_t = tanh([x_t, h_{t-1}] @ W + b): makemore.py's RNNCell (Elman 1990)."""
+
+    param_names = ("weight", "bias")
 
     def __init__(self, input_size: int, hidden_size: int, rng=None, dtype=np.float32):
         rng = make_rng(rng)
@@ -379,11 +399,16 @@ class RNNCell(_RecurrentCell):
         dxh = da @ self.weight.T
         return dxh[:, : self.input_size], dxh[:, self.input_size :]  # dx_t, dh_{t-1}
 
-    def parameters(self):
-        return {"weight": self.weight, "bias": self.bias}
 
-    def gradients(self):
-        return {"weight": self.dweight, "bias": self.dbias}
+class GRUActivations(NamedTuple):
+    """What one GRU step saves for its backward (each (B, E + H) or (B, H))."""
+
+    xh: np.ndarray  # [x_t, h_{t-1}], the input of the r and z gates
+    xhr: np.ndarray  # [x_t, r * h_{t-1}], the input of the candidate
+    h: np.ndarray  # h_{t-1}
+    r: np.ndarray  # reset gate
+    hbar: np.ndarray  # candidate state
+    z: np.ndarray  # update gate
 
 
 class GRUCell(_RecurrentCell):
@@ -395,53 +420,48 @@ class GRUCell(_RecurrentCell):
     h' = (1 - z) * h + z * hbar
     """
 
+    param_names = ("w_r", "b_r", "w_hbar", "b_hbar", "w_z", "b_z")
+
     def __init__(self, input_size: int, hidden_size: int, rng=None, dtype=np.float32):
         rng = make_rng(rng)
         fan_in = input_size + hidden_size
         bound = fan_in**-0.5
         self.input_size, self.hidden_size = input_size, hidden_size
-        self.params = {}
-        for gate in ("r", "hbar", "z"):
-            self.params[f"w_{gate}"] = rng.uniform(-bound, bound, (fan_in, hidden_size)).astype(dtype)
-            self.params[f"b_{gate}"] = rng.uniform(-bound, bound, hidden_size).astype(dtype)
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        for gate in ("r", "hbar", "z"):  # nn.Linear's default init, drawn in this order
+            setattr(self, f"w_{gate}", rng.uniform(-bound, bound, (fan_in, hidden_size)).astype(dtype))
+            setattr(self, f"b_{gate}", rng.uniform(-bound, bound, hidden_size).astype(dtype))
+        for name in self.param_names:
+            setattr(self, "d" + name, np.zeros_like(getattr(self, name)))
         self.reset()
 
     def forward(self, x, h):
-        p = self.params
         xh = np.concatenate([x, h], axis=1)  # (B, E + H)
-        r = _sigmoid(xh @ p["w_r"] + p["b_r"])  # (B, H)
+        r = _sigmoid(xh @ self.w_r + self.b_r)  # (B, H)
         xhr = np.concatenate([x, r * h], axis=1)  # (B, E + H)
-        hbar = np.tanh(xhr @ p["w_hbar"] + p["b_hbar"])  # (B, H)
-        z = _sigmoid(xh @ p["w_z"] + p["b_z"])  # (B, H)
+        hbar = np.tanh(xhr @ self.w_hbar + self.b_hbar)  # (B, H)
+        z = _sigmoid(xh @ self.w_z + self.b_z)  # (B, H)
         out = h + z * (hbar - h)  # (1 - z) * h + z * hbar
-        self.cache.append((xh, xhr, h, r, hbar, z))
+        self.cache.append(GRUActivations(xh, xhr, h, r, hbar, z))
         return out
 
     def backward(self, dout):
-        p, g, E = self.params, self.grads, self.input_size
-        xh, xhr, h, r, hbar, z = self.cache.pop()
-        dh = dout * (1.0 - z)  # direct path h -> h'
-        dz_pre = dout * (hbar - h) * z * (1.0 - z)  # through z's sigmoid
-        dhbar_pre = dout * z * (1.0 - hbar * hbar)  # through the candidate's tanh
-        g["w_z"] += xh.T @ dz_pre
-        g["b_z"] += dz_pre.sum(axis=0)
-        g["w_hbar"] += xhr.T @ dhbar_pre
-        g["b_hbar"] += dhbar_pre.sum(axis=0)
-        dxhr = dhbar_pre @ p["w_hbar"].T  # (B, E + H)
+        E = self.input_size
+        a = self.cache.pop()
+        dh = dout * (1.0 - a.z)  # direct path h -> h'
+        dz_pre = dout * (a.hbar - a.h) * a.z * (1.0 - a.z)  # through z's sigmoid
+        dhbar_pre = dout * a.z * (1.0 - a.hbar * a.hbar)  # through the candidate's tanh
+        self.dw_z += a.xh.T @ dz_pre
+        self.db_z += dz_pre.sum(axis=0)
+        self.dw_hbar += a.xhr.T @ dhbar_pre
+        self.db_hbar += dhbar_pre.sum(axis=0)
+        dxhr = dhbar_pre @ self.w_hbar.T  # (B, E + H)
         dx = dxhr[:, :E].copy()
         drh = dxhr[:, E:]  # gradient of r * h
-        dh += drh * r
-        dr_pre = drh * h * r * (1.0 - r)
-        g["w_r"] += xh.T @ dr_pre
-        g["b_r"] += dr_pre.sum(axis=0)
-        dxh = dz_pre @ p["w_z"].T + dr_pre @ p["w_r"].T  # (B, E + H)
+        dh += drh * a.r
+        dr_pre = drh * a.h * a.r * (1.0 - a.r)
+        self.dw_r += a.xh.T @ dr_pre
+        self.db_r += dr_pre.sum(axis=0)
+        dxh = dz_pre @ self.w_z.T + dr_pre @ self.w_r.T  # (B, E + H)
         dx += dxh[:, :E]
         dh += dxh[:, E:]
         return dx, dh
-
-    def parameters(self):
-        return dict(self.params)
-
-    def gradients(self):
-        return dict(self.grads)

@@ -8,7 +8,9 @@
 
 A `ContextLM` predicts the next character from the previous `block_size` ones: input (B, block)
 ints, logits (B, 27). A `RecurrentLM` reads whole padded names: input (B, T), logits (B, T, 27).
-Both expose forward/backward/loss, parameters/gradients/buffers by name, and train/eval.
+Both follow the layers' contract (see layers.py): `model(X)` is `forward`, `backward`
+accumulates into `gradients()` (call `zero_grad()` first), parameters/gradients/buffers by
+name, and train/eval. This file imports only NumPy and its own folder.
 """
 
 from __future__ import annotations
@@ -17,8 +19,6 @@ import json
 from dataclasses import asdict, dataclass
 
 import numpy as np
-
-from shared.seeding import make_rng
 
 from .data import VOCAB_SIZE
 from .layers import (
@@ -31,6 +31,7 @@ from .layers import (
     Sequential,
     Tanh,
     cross_entropy,
+    make_rng,
 )
 
 __all__ = ["DEFAULTS", "MODELS", "ContextLM", "ModelConfig", "RecurrentLM", "build_model", "count_parameters"]
@@ -102,6 +103,13 @@ class _Model:
     def buffers(self) -> dict[str, np.ndarray]:
         return self._collect("buffers")
 
+    def zero_grad(self) -> None:
+        for grad in self.gradients().values():
+            grad.fill(0.0)
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        return self.forward(X)
+
     def train(self, mode: bool = True):
         self.training = mode
         for part in self._parts().values():
@@ -136,7 +144,7 @@ class ContextLM(_Model):
     def forward(self, X: np.ndarray) -> np.ndarray:
         if X.ndim != 2 or X.shape[1] != self.config.block_size:
             raise ValueError(f"{self.config.model} expects contexts (B, {self.config.block_size}), got shape {X.shape}")
-        return self.net.forward(X)  # (B, V)
+        return self.net(X)  # (B, V)
 
     def backward(self, dlogits: np.ndarray) -> None:
         self.net.backward(dlogits.reshape(-1, self.config.vocab_size))
@@ -163,14 +171,14 @@ class RecurrentLM(_Model):
     def forward(self, X: np.ndarray) -> np.ndarray:
         self.check_input(X)
         B, T = self.cell_input_shape = X.shape
-        emb = self.wte.forward(X)  # (B, T, E)
+        emb = self.wte(X)  # (B, T, E)
         h = np.broadcast_to(self.start, (B, self.config.n_hidden))  # (B, H)
         self.cell.reset()
         hiddens = np.empty((B, T, self.config.n_hidden), self.start.dtype)  # (B, T, H)
         for t in range(T):  # a loop over time steps, never over the batch
-            h = self.cell.forward(emb[:, t], h)
+            h = self.cell(emb[:, t], h)
             hiddens[:, t] = h
-        return self.lm_head.forward(hiddens)  # (B, T, V)
+        return self.lm_head(hiddens)  # (B, T, V)
 
     def backward(self, dlogits: np.ndarray) -> None:
         B, T = self.cell_input_shape
@@ -180,13 +188,13 @@ class RecurrentLM(_Model):
         for t in reversed(range(T)):  # backpropagation through time
             dx, dh = self.cell.backward(dhiddens[:, t] + dh)
             demb[:, t] = dx
-        np.sum(dh, axis=0, keepdims=True, out=self.dstart)  # h_0 was broadcast over the batch
+        self.dstart += dh.sum(axis=0, keepdims=True)  # h_0 was broadcast over the batch
         self.wte.backward(demb)
 
     def step(self, x_t: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One step of generation: (logits (B, V), new hidden state (B, H)); keeps no caches."""
         emb = self.wte.weight[x_t]
-        h = self.cell.forward(emb, h)
+        h = self.cell(emb, h)
         self.cell.cache.clear()
         return h @ self.lm_head.weight + self.lm_head.bias, h
 

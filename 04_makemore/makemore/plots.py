@@ -12,6 +12,8 @@ from shared.plotting import new_figure, save_figure
 
 from .data import CHARS
 
+DPI = 80  # small PNGs (the README shows them inline), still readable
+
 __all__ = [
     "plot_count_matrix",
     "plot_embedding",
@@ -24,18 +26,18 @@ __all__ = [
 
 def plot_count_matrix(path, counts: np.ndarray):
     """Lecture 2's 27x27 table: each cell is a bigram and how often it occurs."""
-    figure, axes = new_figure(14, 14)
+    figure, axes = new_figure(9, 9)
     axes.imshow(counts, cmap="Blues")
     for i in range(counts.shape[0]):
         for j in range(counts.shape[1]):
-            axes.text(j, i, CHARS[i] + CHARS[j], ha="center", va="bottom", color="gray", fontsize=7)
-            axes.text(j, i, str(int(counts[i, j])), ha="center", va="top", color="gray", fontsize=7)
+            axes.text(j, i, CHARS[i] + CHARS[j], ha="center", va="bottom", color="gray", fontsize=5.5)
+            axes.text(j, i, str(int(counts[i, j])), ha="center", va="top", color="gray", fontsize=5.5)
     axes.set_xticks(range(len(CHARS)), list(CHARS))
     axes.set_yticks(range(len(CHARS)), list(CHARS))
     axes.set_xlabel("next character")
     axes.set_ylabel("current character")
     axes.set_title("bigram counts in names.txt")
-    return save_figure(figure, path)
+    return save_figure(figure, path, dpi=DPI)
 
 
 def plot_loss(path, losses: np.ndarray, evals: list[tuple[int, float]], title: str = "", window: int = 1000):
@@ -55,7 +57,7 @@ def plot_loss(path, losses: np.ndarray, evals: list[tuple[int, float]], title: s
     axes.set_title(title)
     axes.legend()
     axes.grid(alpha=0.3)
-    return save_figure(figure, path)
+    return save_figure(figure, path, dpi=DPI)
 
 
 def plot_lr_finder(path, exponents: np.ndarray, losses: np.ndarray):
@@ -66,7 +68,7 @@ def plot_lr_finder(path, exponents: np.ndarray, losses: np.ndarray):
     axes.set_ylabel("minibatch loss")
     axes.set_title("learning-rate finder")
     axes.grid(alpha=0.3)
-    return save_figure(figure, path)
+    return save_figure(figure, path, dpi=DPI)
 
 
 def plot_embedding(path, C: np.ndarray):
@@ -88,7 +90,7 @@ def plot_embedding(path, C: np.ndarray):
     axes.set_ylabel(labels[1])
     axes.set_title("learned character embeddings")
     axes.grid(alpha=0.3)
-    return save_figure(figure, path)
+    return save_figure(figure, path, dpi=DPI)
 
 
 def plot_histograms(path, arrays: dict[str, np.ndarray], title: str):
@@ -102,7 +104,7 @@ def plot_histograms(path, arrays: dict[str, np.ndarray], title: str):
         )
     axes.set_title(title)
     axes.legend(fontsize=7)
-    return save_figure(figure, path)
+    return save_figure(figure, path, dpi=DPI)
 
 
 def plot_update_ratios(path, ratios: dict[str, list[float]]):
@@ -116,4 +118,4 @@ def plot_update_ratios(path, ratios: dict[str, list[float]]):
     axes.set_ylabel("log10 update / data")
     axes.set_title("update-to-data ratio")
     axes.legend(fontsize=7)
-    return save_figure(figure, path)
+    return save_figure(figure, path, dpi=DPI)

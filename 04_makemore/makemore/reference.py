@@ -1,7 +1,7 @@
 """The lectures' MLPs trained by PyTorch itself: how much do single runs vary?
 
-    python -m makemore.reference [--model mlp-bn] [--seeds 2147483647 1 2]
-    python -m makemore.reference --model wavenet --seeds 42 1
+    python -m makemore reference [--model mlp-bn] [--seeds 2147483647 1 2]
+    python -m makemore reference --model wavenet --seeds 42 1
 
 The lecture numbers the issue quotes (mlp: dev 2.170; mlp-bn: dev 2.1048) are each one run
 with one random stream (torch.Generator seeded 2147483647). This module trains the same
@@ -25,16 +25,13 @@ torch is imported only here, and only when this runs.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 
 import numpy as np
 
-from shared.data import DataError
-
 from .data import build_dataset, load_names, split_names
-from .train import seed_spread_line
+from .train import seed_spread, seed_spread_line
 
 LECTURE_SEED = 2147483647  # torch.Generator().manual_seed(2147483647), as in every lecture
 
@@ -183,38 +180,37 @@ TRAINERS = {"mlp": train_lecture2, "mlp-bn": train_lecture3, "wavenet": train_le
 BLOCK_SIZES = {"mlp": 3, "mlp-bn": 3, "wavenet": 8}
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m makemore.reference", description=__doc__.splitlines()[0])
-    parser.add_argument("--model", choices=sorted(TRAINERS), default="mlp-bn", help="which lecture's MLP")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[LECTURE_SEED, 1, 2], help="torch generator seeds")
-    parser.add_argument("--steps", type=int, default=200_000, help="training steps (default: the lecture's)")
-    args = parser.parse_args(argv)
-    if args.steps < 2:
-        parser.error("--steps must be at least 2")
+def run_reference(args) -> int:
+    """The `reference` command: train `args.model` in PyTorch once per seed; print and save the losses."""
+    from shared.cli import CLIError, header, prepare_out, wrote
+    from shared.results import write_results
+
     try:
         import torch
     except ImportError:
-        print("error: this reference run needs PyTorch (pip install torch)", file=sys.stderr)
-        return 1
-    torch.set_num_threads(1)
-    try:
-        split = split_names(load_names())
-    except DataError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        raise CLIError("the reference runs need PyTorch (pip install torch, CPU build)") from None
+    seeds = args.seeds or [LECTURE_SEED, 1, 2]
+    out = prepare_out(args)
+    torch.set_num_threads(args.threads)
+    header(args, model=args.model, seeds=" ".join(map(str, seeds)), torch_threads=torch.get_num_threads(), out=out)
+    started = time.perf_counter()
+    split = split_names(load_names(args.data), seed=args.split_seed)
     data = {part: build_dataset(split[part], BLOCK_SIZES[args.model]) for part in ("train", "dev")}
-    losses = []
-    for seed in args.seeds:
-        started = time.perf_counter()
-        result = TRAINERS[args.model](torch, data, seed, args.steps)
-        losses.append(result["dev_loss"])
-        seconds = time.perf_counter() - started
+    runs = {}
+    for seed in seeds:
+        t0 = time.perf_counter()
+        runs[str(seed)] = result = TRAINERS[args.model](torch, data, seed, args.steps)
         losses_text = f"train {result['train_loss']:.4f} | dev {result['dev_loss']:.4f}"
-        print(f"{args.model}, torch seed {seed}: {losses_text} ({seconds:.0f} s)", flush=True)
-    if len(losses) > 1:
-        print(seed_spread_line(args.model, losses))
+        print(f"{args.model}, torch seed {seed}: {losses_text} ({time.perf_counter() - t0:.0f} s)", flush=True)
+    dev = [run["dev_loss"] for run in runs.values()]
+    if len(dev) > 1:
+        print(seed_spread_line(args.model, dev))
+    results = {"model": args.model, "steps": args.steps, "runs": runs, "summary": {"dev_loss": seed_spread(dev)}}
+    wrote(write_results(out, results, time.perf_counter() - started, seeds[0]))
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # python -m makemore.reference ... is python -m makemore reference ...
+    from .__main__ import main
+
+    sys.exit(main(["reference", *sys.argv[1:]]))

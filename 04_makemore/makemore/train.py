@@ -11,31 +11,26 @@ Not here: early stopping, learning-rate warmup, multi-process data loading.
 
 from __future__ import annotations
 
-import json
-import os
 import time
-import zipfile
-from dataclasses import asdict, dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from shared.checks import check_memory
 from shared.progress import Progress
 from shared.seeding import make_rng
 
 from .data import Split, build_dataset, build_sequences, decode
-from .models import ModelConfig, build_model
+from .models import ModelConfig
 from .optim import SGD, AdamW, step_schedule
 
 __all__ = [
     "RECIPES",
     "Recipe",
+    "check_batch",
     "evaluate",
-    "load_checkpoint",
     "make_datasets",
-    "read_npz",
     "sample_names",
-    "save_checkpoint",
     "seed_spread",
     "seed_spread_line",
     "train_model",
@@ -104,7 +99,28 @@ def evaluate(model, X: np.ndarray, Y: np.ndarray, chunk: int = 4096) -> float:
             count += n
     finally:
         model.train(was_training)
-    return total / max(count, 1)
+    if count == 0:  # a mean over nothing is not a loss of 0
+        raise ValueError("cannot evaluate on an empty split")
+    return total / count
+
+
+def step_bytes(config: ModelConfig, batch_size: int) -> int:
+    """A rough upper estimate of the memory one training step needs for `batch_size` examples.
+
+    Per example and position: the embedding, its gradient and the embedding backward's one-hot
+    row, and about eight float32 arrays of the hidden width (activations, caches, gradients).
+    """
+    per_example = config.block_size * (2 * config.n_embd + config.vocab_size + 8 * config.n_hidden)
+    return 4 * batch_size * (per_example + 4 * config.vocab_size)
+
+
+def check_batch(config: ModelConfig, batch_size: int, examples: int) -> None:
+    """Refuse a batch larger than the training set, or one that would not fit in memory, before training."""
+    if batch_size > examples:
+        raise ValueError(
+            f"--batch-size {batch_size:,} is larger than the {examples:,} training examples; choose at most that"
+        )
+    check_memory(step_bytes(config, batch_size), f"a training step with --batch-size {batch_size:,}")
 
 
 def seed_spread(values: list[float]) -> dict:
@@ -141,6 +157,7 @@ def train_model(
     Xtr, Ytr = data["train"]
     if len(Xtr) == 0:
         raise ValueError("the training split is empty")
+    check_batch(model.config, recipe.batch_size, len(Xtr))
     params, grads = model.parameters(), model.gradients()
     if recipe.optimizer == "sgd":
         optimizer = SGD(params, grads)
@@ -155,9 +172,12 @@ def train_model(
     for step in range(recipe.max_steps):
         ix = rng.integers(0, len(Xtr), recipe.batch_size)  # (B,)
         loss, dlogits = model.loss(Xtr[ix], Ytr[ix])
-        if not np.isfinite(loss):
+        if not np.isfinite(loss):  # stop at once: nothing trained on NaN is saved
             progress.close()
-            raise FloatingPointError(f"loss became {loss} at step {step}; lower the learning rate (--lr)")
+            raise ValueError(
+                f"training diverged: the loss became {loss} at step {step}; lower the learning rate (--lr)"
+            )
+        model.zero_grad()  # backward accumulates (the layers' contract)
         model.backward(dlogits)
         if on_step is not None:
             on_step(step, model)
@@ -213,59 +233,6 @@ def sample_names(model, count: int = 20, rng=None, max_length: int = 30) -> list
     finally:
         model.train(was_training)
     return [decode(row) for row in out]
-
-
-CHECKPOINT_FORMAT = "makemore-checkpoint-v1"
-
-
-def save_checkpoint(path: str | os.PathLike, model, extra: dict | None = None) -> Path:
-    """Parameters and buffers as a plain `.npz` (no pickle), with the model config as JSON."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    arrays = {f"param.{k}": v for k, v in model.parameters().items()}
-    arrays.update({f"buffer.{k}": v for k, v in model.buffers().items()})
-    meta = {"format": CHECKPOINT_FORMAT, "config": asdict(model.config), **(extra or {})}
-    np.savez(path, meta=np.array(json.dumps(meta)), **arrays)
-    return path
-
-
-def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Every array of an `.npz` file (never unpickling); clear errors for a missing or foreign file."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint {path} does not exist")
-    if not zipfile.is_zipfile(path):
-        raise ValueError(f"{path} is not a readable .npz checkpoint (not a zip archive)")
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            return {k: f[k] for k in f.files}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
-        raise ValueError(f"{path} is not a readable .npz checkpoint ({error})") from None
-
-
-def load_checkpoint(path: str | os.PathLike):
-    """A model rebuilt from a checkpoint written by `save_checkpoint`; clear errors on any mismatch."""
-    arrays = read_npz(path)
-    if "meta" not in arrays:
-        raise ValueError(f"{path} is not a makemore checkpoint (no 'meta' entry)")
-    try:
-        meta = json.loads(str(arrays.pop("meta")))
-        config = ModelConfig(**meta["config"])
-    except (ValueError, KeyError, TypeError) as error:
-        raise ValueError(f"{path} has a malformed 'meta' entry ({error})") from None
-    if meta.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path} has format {meta.get('format')!r}, expected {CHECKPOINT_FORMAT!r}")
-    model = build_model(config, rng=0, dtype=np.float32)
-    expected = {f"param.{k}": v for k, v in model.parameters().items()}
-    expected.update({f"buffer.{k}": v for k, v in model.buffers().items()})
-    missing, unexpected = sorted(set(expected) - set(arrays)), sorted(set(arrays) - set(expected))
-    if missing or unexpected:
-        raise ValueError(f"{path} does not match a {config.model} model: missing {missing}, unexpected {unexpected}")
-    for key, target in expected.items():
-        if arrays[key].shape != target.shape:
-            raise ValueError(f"{path}: {key} has shape {arrays[key].shape}, the model expects {target.shape}")
-        target[...] = arrays[key]
-    return model
 
 
 def with_overrides(recipe: Recipe, **overrides) -> Recipe:

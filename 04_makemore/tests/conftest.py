@@ -1,9 +1,8 @@
 """Small generated names so that the unit tests never need the real data set."""
 
-import os
+from shared.threads import set_threads
 
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")  # before NumPy loads: tiny matmuls, shared cores
+set_threads(1)  # before NumPy loads: tiny matmuls on shared cores
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

@@ -94,12 +94,10 @@ def test_bad_block_size_is_rejected():
 
 
 def test_real_names_file_has_32033_names():
-    from shared.data import DataError
+    from shared.testing import data_or_skip
 
-    try:
-        names = load_names()
-    except DataError:
-        pytest.skip("names.txt is not available (set DNN_DATA_DIR)")
+    data_or_skip("names.txt")  # skips (counted as missing data) without it
+    names = load_names()
     assert len(names) == 32033
     X, _ = build_dataset(names, 3)
     assert X.shape == (228146, 3)

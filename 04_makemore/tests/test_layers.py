@@ -25,6 +25,7 @@ def check_layer(layer, x, params=None, tolerance=1e-6, input_grad=True):
     dy = rng.standard_normal(layer.forward(x).shape)
     loss = lambda: float((layer.forward(x) * dy).sum())  # noqa: E731
     layer.forward(x)
+    layer.zero_grad()  # backward accumulates
     dx = layer.backward(dy)
     params = params if params is not None else layer.parameters()
     grads = {name: layer.gradients()[name].copy() for name in params}
@@ -52,9 +53,36 @@ def test_embedding_gradient_accumulates_repeated_indices(rng):
     check_layer(layer, idx, input_grad=False)
     dy = np.ones((2, 3, 3))
     layer.forward(idx)
+    layer.zero_grad()
     layer.backward(dy)
     np.testing.assert_allclose(layer.dweight[1], 3.0)  # used three times
     np.testing.assert_allclose(layer.dweight[3], 0.0)  # never used
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda rng: (Linear(5, 4, rng=rng, dtype=F64), (6, 5)),
+        lambda rng: (Embedding(7, 5, rng=rng, dtype=F64), None),
+        lambda rng: (BatchNorm1d(5, dtype=F64, unbiased=True), (6, 5)),
+        lambda rng: (Sequential([Linear(5, 4, rng=rng, dtype=F64), Tanh()]), (6, 5)),
+    ],
+)
+def test_backward_accumulates_into_the_gradients_until_zero_grad(rng, make):
+    """The contract of layers.py: backward adds into d<name>, zero_grad resets, layer(x) is forward."""
+    layer, shape = make(rng)
+    x = rng.integers(0, 7, (6, 3)) if shape is None else rng.standard_normal(shape)
+    dy = rng.standard_normal(layer(x).shape)
+    layer.zero_grad()
+    layer.backward(dy)
+    once = {k: v.copy() for k, v in layer.gradients().items()}
+    layer.backward(dy)
+    for name, grad in layer.gradients().items():
+        np.testing.assert_allclose(grad, 2 * once[name], err_msg=name)
+        assert grad is layer.gradients()[name]  # the same arrays every time, for the optimizer
+    layer.zero_grad()
+    assert all(not g.any() for g in layer.gradients().values())
+    assert set(layer.parameters()) == set(layer.gradients())
 
 
 @pytest.mark.parametrize("unbiased", [False, True])

@@ -35,6 +35,7 @@ def test_batchnorm1d_train_and_eval_match_torch(torch):
         yt = theirs(xt)
         (yt * torch.tensor(dy)).sum().backward()
         y = ours.forward(x)
+        ours.zero_grad()  # our backward accumulates, like torch's after zero_grad
         dx = ours.backward(dy)
         np.testing.assert_allclose(y, yt.detach().numpy(), atol=1e-10)
         np.testing.assert_allclose(dx, xt.grad.numpy(), atol=1e-10)
@@ -158,12 +159,13 @@ def test_wavenet_training_step_matches_torch(torch):
         np.testing.assert_allclose(grads[name], ref, atol=1e-10, err_msg=name)
 
 
-def test_benchmark_runs_and_prints_the_ratio(torch, capsys):
-    from makemore.bench import main
+def test_benchmark_runs_and_prints_the_ratio(torch, capsys, tmp_path):
+    from makemore.__main__ import main
 
     torch.set_default_dtype(torch.float32)
-    assert main(["--steps", "3", "--rounds", "1", "--models", "mlp"]) == 0
+    assert main(["bench", "--steps", "3", "--rounds", "1", "--models", "mlp", "--out", str(tmp_path)]) == 0
     assert "ratio" in capsys.readouterr().out
+    assert (tmp_path / "results.json").is_file()
 
 
 def test_reference_runs_of_the_lecture_mlps_train_and_report_losses(toy_names):
