@@ -98,6 +98,7 @@ def conv_indices(
     _, H, W = in_shape
     Hp, Wp = H + 2 * pad, W + 2 * pad
     Ho, Wo = conv_output_size(H, kernel, stride, pad), conv_output_size(W, kernel, stride, pad)
+    # exercise: im2col_indices: idx[g, (c, ki, kj), (oi, oj)] into the flat padded input (README "im2col")
     plane = np.asarray(planes)[:, :, None, None, None, None]  # (G, Cg, 1, 1, 1, 1)
     ki = np.arange(kernel)[:, None, None, None]  # (K, 1, 1, 1)
     kj = np.arange(kernel)[:, None, None]  # (K, 1, 1)
@@ -105,6 +106,7 @@ def conv_indices(
     oj = np.arange(Wo)  # (Wo,)
     flat = plane * (Hp * Wp) + (stride * oi + ki) * Wp + (stride * oj + kj)  # (G, Cg, K, K, Ho, Wo)
     idx = flat.reshape(len(planes), -1, Ho * Wo).astype(np.intp)
+    # end exercise
     idx.setflags(write=False)
     return idx
 
@@ -153,6 +155,7 @@ def conv_forward(
     N, C, H, W = x.shape
     O, Cg, K, _ = w.shape
     G = len(planes)
+    # exercise: conv_forward: pad, gather the columns, one matmul per group, add the bias (README "im2col")
     padded = np.full((N, C, H + 2 * pad, W + 2 * pad), pad_value, dtype=np.result_type(x, w))
     padded[:, :, pad : pad + H, pad : pad + W] = x
     idx = conv_indices((C, H, W), K, stride, pad, planes)  # (G, Cg*K*K, L)
@@ -161,6 +164,7 @@ def conv_forward(
     y = (wg @ cols).reshape(N, O, Ho, Wo)  # (N, O, Ho, Wo)
     if b is not None:
         y += b if b.ndim == 3 else b[:, None, None]
+    # end exercise
     return y, ConvCache(padded.shape, pad, w, b, cols, idx, planes)
 
 
@@ -180,6 +184,7 @@ def conv_backward(dy: np.ndarray, cache: ConvCache):
     G, L = len(planes), idx.shape[2]
     if dy.shape[0] != N or dy.size != N * O * L:
         raise ValueError(f"dy has shape {dy.shape}, but the forward pass produced ({N}, {O}, {L} positions)")
+    # exercise: conv_backward: dw, dcols, col2im to dx (drop the padding), db (README "Convolution backward")
     dyg = dy.reshape(N, G, O // G, L)  # (N, G, O/G, L)
     dw = np.einsum("ngol,ngrl->gor", dyg, cols).reshape(w.shape)  # (O, Cg, K, K)
     dcols = w.reshape(G, O // G, Cg * K * K).transpose(0, 2, 1) @ dyg  # (N, G, Cg*K*K, L)
@@ -189,6 +194,7 @@ def conv_backward(dy: np.ndarray, cache: ConvCache):
     db = None
     if b is not None:
         db = dy.sum(0) if b.ndim == 3 else dy.sum((0, 2, 3))
+    # end exercise
     return dx, dw, db
 
 
@@ -203,7 +209,9 @@ def scaled_tanh_forward(z: np.ndarray, a: float = TANH_A, s: float = TANH_S):
 
 def scaled_tanh_backward(dy: np.ndarray, y: np.ndarray, a: float = TANH_A, s: float = TANH_S) -> np.ndarray:
     """dz = dy * a s (1 - tanh^2(s z)) = dy * (s / a) (a^2 - y^2), written with the output y."""
+    # exercise: scaled_tanh_backward: dz = dy * f'(z), written with the output y (README "The scaled tanh")
     return dy * (s / a) * (a * a - y * y)
+    # end exercise
 
 
 def relu_forward(z: np.ndarray):
@@ -243,8 +251,10 @@ def linear_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray):
 
 def linear_backward(dy: np.ndarray, cache):
     """dx = dy @ w^T, dw = x^T @ dy, db = dy summed over the batch."""
+    # exercise: linear_backward: dx, dw, db of y = x @ w + b (README "The fully connected layers")
     x, w = cache
     return dy @ w.T, x.T @ dy, dy.sum(0)
+    # end exercise
 
 
 # --------------------------------------------------------------------------- losses
@@ -257,8 +267,10 @@ def mse_loss(yhat: np.ndarray, target: np.ndarray):
     """
     if yhat.shape != target.shape:
         raise ValueError(f"outputs {yhat.shape} and targets {target.shape} differ in shape")
+    # exercise: mse_loss: the mean of (yhat - target)^2 and its gradient (README "Mean squared error")
     diff = yhat - target
     return float(np.mean(diff * diff)), (2.0 / diff.size) * diff
+    # end exercise
 
 
 def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray):

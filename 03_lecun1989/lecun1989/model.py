@@ -87,10 +87,12 @@ def layout_views(flat: np.ndarray) -> dict[str, np.ndarray]:
 
 def h2_connection_mask() -> np.ndarray:
     """(12, 12) bool: mask[o, c] says whether H2 map o sees H1 map c."""
+    # exercise: connection_scheme: mask[o, c] True where H2 map o sees H1 map c (README "The 1989 connections")
     mask = np.zeros((12, 12), dtype=bool)
     for group, planes in enumerate(H2_PLANES):
         mask[4 * group : 4 * group + 4, list(planes)] = True
     return mask
+    # end exercise
 
 
 @dataclass(frozen=True)
@@ -265,6 +267,7 @@ class Net:
 
     def backward(self, dy: np.ndarray, acts: Activations) -> None:
         """Fill `self.grads` (overwriting) from dloss/doutputs (N, 10), one layer at a time, output first."""
+        # exercise: network_backward: each layer's backward, output first, into self.g (README "The whole backward")
         g = self.g
         dz4 = layers.scaled_tanh_backward(dy, acts.y, *self.tanh_constants) if self.config.output == "tanh" else dy
         dh3, g["out.weight"][...], g["out.bias"][...] = layers.linear_backward(dz4, acts.fc4)  # (N, 30)
@@ -274,6 +277,7 @@ class Net:
         dh1, g["H2.weight"][...], g["H2.bias"][...] = layers.conv_backward(dz2, acts.conv2)  # (N, 12, 8, 8)
         dz1 = self._hidden_backward(dh1, acts.h1)
         _, g["H1.weight"][...], g["H1.bias"][...] = layers.conv_backward(dz1, acts.conv1)
+        # end exercise
 
     def loss(self, outputs: np.ndarray, targets: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
         """(loss, dloss/doutputs): MSE against +-1 targets, or softmax cross-entropy against labels."""

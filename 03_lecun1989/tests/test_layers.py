@@ -41,6 +41,23 @@ def test_conv_gradcheck_with_partial_connectivity(rng):
     conv_gradcheck(rng, (2, 3, 6, 6), (6, 2, 3, 3), "unit", stride=2, pad=1, planes=planes)
 
 
+def test_conv_indices_point_at_the_cells_each_window_sees():
+    planes = ((0, 2), (1, 2))  # two groups of output maps, each seeing two of three planes
+    C, H, W, K, stride, pad = 3, 5, 6, 3, 2, 1
+    idx = layers.conv_indices((C, H, W), K, stride, pad, planes)
+    Hp, Wp = H + 2 * pad, W + 2 * pad
+    Ho, Wo = (Hp - K) // stride + 1, (Wp - K) // stride + 1
+    assert idx.shape == (2, 2 * K * K, Ho * Wo)
+    for g, group in enumerate(planes):
+        for p, plane in enumerate(group):
+            for ki in range(K):
+                for kj in range(K):
+                    for oi in range(Ho):
+                        for oj in range(Wo):
+                            cell = plane * Hp * Wp + (stride * oi + ki) * Wp + (stride * oj + kj)
+                            assert idx[g, (p * K + ki) * K + kj, oi * Wo + oj] == cell
+
+
 def test_conv_matches_a_hand_computed_example():
     x = np.arange(9.0).reshape(1, 1, 3, 3)
     w = np.ones((1, 1, 2, 2))
