@@ -202,7 +202,8 @@ def cmd_sweep(args) -> None:
     from .sweep import choose, sweep
 
     started = time.perf_counter()
-    seeds = args.seeds or [1, 2, 3]
+    seeds = args.seeds or ([args.seed] if args.seed is not None else [1, 2, 3])  # --seed N: that one seed
+    args.seed = seeds[0]  # the header's and results.json's seed
     out = prepare_out(args)
     data = load_data(args)
     header(args, seeds=" ".join(map(str, seeds)), jobs=args.jobs, out=out)
@@ -221,11 +222,15 @@ def cmd_sweep(args) -> None:
     command = f"python -m lecun1989 train --optimizer {args.optimizer} --lr {best['lr']:g}{final}"
     print(f"chosen: lr {best['lr']:g} decay {best['decay']:g}: {command}")
     metrics = {"chosen": best, "settings": chosen["settings"], "runs": rows}
-    wrote(write_results(out, metrics, time.perf_counter() - started, seeds[0]))
+    wrote(write_results(out, metrics, time.perf_counter() - started, args.seed))
 
 
 sweep_parser = app.command(
-    "sweep", cmd_sweep, help="choose the SGD learning rate on held-out training digits", seeds=True
+    "sweep",
+    cmd_sweep,
+    help="choose the SGD learning rate on held-out training digits (seeds 1 2 3)",
+    seeds=True,
+    seed=None,
 )
 add_data_args(sweep_parser)
 s = sweep_parser

@@ -117,12 +117,13 @@ def test_prepro_writes_into_out_and_keeps_an_existing_file(toy_data, tmp_path, m
 
 def test_sweep_command_writes_the_chosen_setting(toy_data, tmp_path, capsys):
     path = save_npz(tmp_path / "toy.npz", toy_data)
-    args = ["sweep", "--data", str(path), "--lrs", "0.01", "0.03", "--decays", "1", "--seeds", "0"]
+    args = ["sweep", "--data", str(path), "--lrs", "0.01", "0.03", "--decays", "1", "--seed", "0"]  # one seed
     assert main([*args, "--holdout", "100", "--passes", "1", "--out", str(tmp_path / "sweep")]) == 0
     printed = capsys.readouterr().out
     assert "chosen: lr" in printed and "jobs 1" in printed
     results = json.loads((tmp_path / "sweep" / "results.json").read_text())
     assert results["chosen"]["lr"] in (0.01, 0.03) and len(results["runs"]) == 2
+    assert results["seed"] == 0 and {run["seed"] for run in results["runs"]} == {0}
 
 
 def test_bench_module_is_the_bench_command(monkeypatch):
