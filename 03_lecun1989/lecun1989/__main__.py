@@ -161,6 +161,8 @@ t.add_argument("--no-plots", action="store_true", help="skip the PNGs")
 def cmd_repro(args) -> None:
     started = time.perf_counter()
     names = [name for name in CONFIGURATIONS if name in (args.only or CONFIGURATIONS)]  # table order
+    if args.assets and not (ASSETS.parent / "README.md").is_file():
+        raise CLIError(f"--assets writes beside the folder's README, which is not at {ASSETS.parent} (install with -e)")
     out = prepare_out(args)
     data = load_data(args)
     header(args, rows=",".join(names), out=out)
