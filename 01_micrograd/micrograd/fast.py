@@ -1,4 +1,4 @@
-"""The fast backward pass training uses: the same numbers as `Value.backward()`, in about half the time.
+"""The fast backward pass training uses: the same numbers as `Value.backward()`, in less time.
 
 Read `engine.Value.topological_order` and `engine.Value.backward` first; they are the algorithm.
 This module changes how they run, not what they compute (tests/test_fast.py checks the
@@ -8,8 +8,10 @@ gradients are bit-for-bit equal):
   a `(node, children_done)` tuple, and skipping children already visited before pushing them:
   a graph of 650,000 nodes would otherwise allocate over a million tuples.
 - `backward_fast`: the chain-rule loop unrolled for one- and two-input operations (every
-  operation in engine.py has one or two), which halves the time of that loop.
+  operation in engine.py has one or two), which saves the inner `zip` and its tuples.
 - `cycle_collector_paused`: Python's cyclic garbage collector paused for a training step.
+
+Together, the first two make backward about 1.3x faster than the readable one (README, "Performance").
 
 Why the collector: a `Value` graph holds no reference cycles (children never point back at
 parents, and there are no closures), so reference counting frees a graph as soon as the last

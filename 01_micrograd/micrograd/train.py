@@ -126,7 +126,7 @@ def sgd_step(
 ) -> StepRecord:
     """Step `step` of `steps`: forward, zero_grad, backward, p -= lr * grad; returns its record.
 
-    The backward pass is `fast.backward_fast`, the same gradients as `loss.backward()` in about half the time.
+    The backward pass is `fast.backward_fast`: the same gradients as `loss.backward()`, about 1.3x faster.
     """
     with cycle_collector_paused() if pause_cycle_collector else nullcontext():  # the graph has no cycles
         loss, accuracy = max_margin_loss(model, X, y, alpha)
