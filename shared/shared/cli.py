@@ -221,7 +221,10 @@ class App:
             "--out", default=None, metavar="DIR", help=f"output folder (default: runs/{self.folder}/{name})"
         )
         parser.add_argument(
-            "--seed", type=bounded_int(0, 2**32 - 1), default=seed, help=f"random seed (default: {seed})"
+            "--seed",
+            type=bounded_int(0, 2**32 - 1),
+            default=seed,
+            help=f"random seed (default: {seed})" if seed is not None else "random seed (default: the command's own)",
         )
         parser.add_argument("--threads", type=bounded_int(1, MAX_THREADS), default=1, help="BLAS threads (default: 1)")
         parser.add_argument("--force", action="store_true", help="replace an earlier run's outputs in --out")
