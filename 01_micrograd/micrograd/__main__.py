@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from shared.cli import App, CLIError, bounded_int, header, non_negative_float, positive_int, prepare_out, wrote
+from shared.cli import App, CLIError, bounded_float, bounded_int, header, positive_int, prepare_out, wrote
 from shared.progress import Progress
 from shared.results import write_results
 from shared.seeding import make_rng
@@ -42,19 +42,6 @@ MAX_STEPS = 1_000_000  # one StepRecord per step is kept; a million steps is day
 MAX_POINTS = 1_000_000  # and, below that, the memory the graph needs (train.BYTES_PER_POINT) must be available
 MAX_NOISE = 10.0  # the moons have radius 1: noise of 10 is already nothing but noise
 MAX_ALPHA = 1.0  # the L2 step alone is p -= lr 2 alpha p with lr up to 1: above alpha = 1 it makes |p| grow
-
-
-def bounded_float(maximum: float):
-    """An argparse type: a finite number in [0, maximum] (shared.cli has no upper-bounded float)."""
-
-    def parse(text: str) -> float:
-        value = non_negative_float(text)
-        if not value <= maximum:
-            raise argparse.ArgumentTypeError(f"{text!r} must be at most {maximum:g}")
-        return value
-
-    parse.__name__ = "number"
-    return parse
 
 
 def run_demo(steps: int, seed: int, points: int, noise: float, alpha: float, out: Path, print_every: int = 10) -> dict:
@@ -124,9 +111,9 @@ train_parser.add_argument("--steps", type=bounded_int(1, MAX_STEPS), default=REF
                           help="SGD steps (default 100)")  # fmt: skip
 train_parser.add_argument("--points", type=bounded_int(2, MAX_POINTS), default=REFERENCE["points"],
                           help="moons points (default 100)")  # fmt: skip
-train_parser.add_argument("--noise", type=bounded_float(MAX_NOISE), default=REFERENCE["noise"],
+train_parser.add_argument("--noise", type=bounded_float(0, MAX_NOISE), default=REFERENCE["noise"],
                           help=f"moons noise std, 0 to {MAX_NOISE:g} (default 0.1)")  # fmt: skip
-train_parser.add_argument("--alpha", type=bounded_float(MAX_ALPHA), default=REFERENCE["alpha"],
+train_parser.add_argument("--alpha", type=bounded_float(0, MAX_ALPHA), default=REFERENCE["alpha"],
                           help=f"L2 strength, 0 to {MAX_ALPHA:g} (default 1e-4)")  # fmt: skip
 train_parser.add_argument("--print-every", type=positive_int, default=10, help="log a step line every N steps")
 

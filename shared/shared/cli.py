@@ -46,6 +46,7 @@ from .threads import MAX_THREADS, set_threads
 __all__ = [
     "App",
     "CLIError",
+    "bounded_float",
     "bounded_int",
     "finite_float",
     "header",
@@ -96,6 +97,19 @@ def bounded_int(minimum: int, maximum: int | None = None) -> Callable[[str], int
         return value
 
     parse.__name__ = "integer"
+    return parse
+
+
+def bounded_float(minimum: float, maximum: float) -> Callable[[str], float]:
+    """An argparse type: a finite number in [minimum, maximum]."""
+
+    def parse(text: str) -> float:
+        value = _number(text, float)
+        if not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"{text!r} is out of range (a number from {minimum:g} to {maximum:g})")
+        return value
+
+    parse.__name__ = "number"
     return parse
 
 

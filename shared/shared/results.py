@@ -28,8 +28,11 @@ def output_dir(out: str | os.PathLike | None, name: str) -> Path:
 def command_line() -> str:
     """The command that is running, as a user would type it (`python -m pkg args`)."""
     program = sys.argv[0]
-    if program.endswith("__main__.py"):
-        program = "python -m " + Path(program).parent.name
+    path = Path(program)
+    if path.name == "__main__.py":
+        program = "python -m " + path.parent.name
+    elif path.suffix == ".py" and (path.parent / "__init__.py").is_file():  # python -m package.module
+        program = f"python -m {path.parent.name}.{path.stem}"
     return " ".join([program, *sys.argv[1:]])
 
 

@@ -13,6 +13,7 @@ import pytest
 from shared.cli import (
     App,
     CLIError,
+    bounded_float,
     bounded_int,
     finite_float,
     positive_float,
@@ -116,6 +117,10 @@ def test_number_types_check_their_ranges():
         bounded_int(1, 10)("11")
     with pytest.raises(argparse.ArgumentTypeError):
         positive_int("1.5")
+    assert bounded_float(0, 1)("1") == 1.0
+    for text in ("1.01", "-0.1", "nan"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            bounded_float(0, 1)(text)
 
 
 def namespace(out, force=False):
