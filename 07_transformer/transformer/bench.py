@@ -19,7 +19,7 @@ import sys
 
 import numpy as np
 
-from shared.timing import best_time, best_times
+from shared.timing import best_times
 
 from .loss import label_smoothed_cross_entropy
 from .model import BOS_ID, CONFIGS, Transformer, TransformerConfig, padding_mask
@@ -146,7 +146,8 @@ def bench_decoding(args) -> None:
             logp = model.decode_full(prefix, memory, mask)
             prefix = np.concatenate([prefix, logp.argmax(-1)[:, None]], axis=1)
 
-    results = {name: best_time(fn, args.repeats) for name, fn in (("with cache", cached), ("without cache", uncached))}
+    # Alternated, so that a change in the machine's load hits both alike.
+    results = dict(zip(("with cache", "without cache"), best_times(cached, uncached, args.repeats)))
     print(f"greedy decoding of {n_out} tokens, batch {args.decode_batch}, source length 20:")
     for name, seconds in results.items():
         print(f"  {name:14s} {seconds:7.3f} s  {args.decode_batch * n_out / seconds:8.0f} tokens/s")
