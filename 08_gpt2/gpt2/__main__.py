@@ -1,20 +1,38 @@
-"""Command line: python -m gpt2 {train,sample,repro} ...; with no command, a short training run and a sample.
+"""python -m gpt2 <command>: train (the default), sample, repro, figures, bench.
 
+python -m gpt2                                   # = train: 500 iterations of nanoGPT's CPU config + a sample
 python -m gpt2 train --max-iters 2000            # char-level tiny shakespeare (nanoGPT's CPU config)
 python -m gpt2 train --tokenizer gpt2            # the same on GPT-2 BPE tokens
-python -m gpt2 sample --model runs/train/model --prompt "ROMEO:" --max-new-tokens 200
+python -m gpt2 train --resume                    # continue runs/08_gpt2/train from its ckpt.npz
+python -m gpt2 sample --model runs/08_gpt2/train/model --prompt "ROMEO:" --max-new-tokens 200
 python -m gpt2 repro                             # the README's results table -> results.json
+python -m gpt2 figures --run runs/08_gpt2/train  # loss curves and attention maps of a run
+python -m gpt2 bench                             # against PyTorch CPU (= python -m gpt2.bench)
 """
 
 from __future__ import annotations
 
 import argparse
-import codecs
-import os
 import sys
 from dataclasses import fields
+from pathlib import Path
+
+from shared.cli import (
+    App,
+    CLIError,
+    bounded_int,
+    header,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    prepare_out,
+    probability,
+    wrote,
+)
 
 REPRO_NAME = "shakespeare_char_cpu"
+REPRO_SEED = 1337
 # nanoGPT README, "I only have a macbook": train_shakespeare_char.py with these CPU overrides.
 REPRO_CONFIG = dict(
     n_layer=4,
@@ -35,7 +53,8 @@ REPRO_CONFIG = dict(
     grad_clip=1.0,
 )
 
-
+# Limits on sizes from flags, far above anything this CPU code trains, so a typo is an error, not a swap storm.
+MAX_SIZE = {"n_layer": 256, "n_head": 256, "n_embd": 16384, "block_size": 65536, "batch_size": 1 << 20}
 TRAIN_HELP = {
     "tokenizer": "characters (65 symbols) or GPT-2's BPE (50257 tokens)",
     "block_size": "context length = n_positions",
@@ -45,7 +64,7 @@ TRAIN_HELP = {
     "lr": "peak learning rate",
     "min_lr": "learning rate at the end of the cosine decay",
     "warmup_iters": "linear warmup steps",
-    "lr_decay_iters": "step where the cosine reaches min_lr; None = max_iters",
+    "lr_decay_iters": "step where the cosine reaches min_lr (default: max_iters)",
     "weight_decay": "AdamW decay of 2-D weights",
     "grad_clip": "max global gradient norm, 0 = off",
     "dropout": "dropout rate (embeddings, attention, residuals)",
@@ -53,107 +72,79 @@ TRAIN_HELP = {
     "eval_iters": "batches per evaluation",
     "final_eval_iters": "batches for the final evaluation",
     "sample_tokens": "tokens sampled at the end, 0 = none",
-    "seed": "initialisation, batches and dropout",
 }
+FLOAT_TYPES = {"lr": positive_float, "beta1": probability, "beta2": probability, "dropout": probability}
+NON_NEGATIVE = ("max_iters", "warmup_iters", "lr_decay_iters", "sample_tokens")
 
 
-def add_threads(parser: argparse.ArgumentParser, default_text: str = "the library's choice") -> None:
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help=f"BLAS threads (default: {default_text}; 1 is often fastest on a busy machine)",
-    )
+def _train_type(name: str, value):
+    if isinstance(value, str):
+        return str
+    if isinstance(value, float):
+        return FLOAT_TYPES.get(name, non_negative_float)
+    if name in MAX_SIZE:
+        return bounded_int(1, MAX_SIZE[name])
+    return non_negative_int if name in NON_NEGATIVE else positive_int
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from .train import TrainConfig  # argparse only needs the dataclass fields
-
-    parser = argparse.ArgumentParser(
-        prog="python -m gpt2",
-        description=__doc__.split("\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__,
-    )
-    commands = parser.add_subparsers(dest="command")
-
-    train = commands.add_parser("train", help="train on tiny shakespeare with the NumPy backward")
-    defaults = TrainConfig()
-    for f in fields(TrainConfig):
-        value = getattr(defaults, f.name)
-        kind = {"int": int, "float": float, "str": str}.get(str(f.type).split(" ")[0], type(value))
-        if f.name == "lr_decay_iters":
-            kind = int
-        choices = ("char", "gpt2") if f.name == "tokenizer" else None
-        text = f"{TRAIN_HELP.get(f.name, '')} (default: {value})".strip()
-        train.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=value, choices=choices, help=text)
-    train.add_argument("--out", default=None, help="output folder (default: runs/train)")
-    train.add_argument("--resume", default=None, help="a ckpt.npz to continue from")
-    add_threads(train, "1")
-
-    sample = commands.add_parser("sample", help="generate text from a saved model folder")
-    sample.add_argument("--model", required=True, help="folder with config.json + model.safetensors")
-    sample.add_argument(
-        "--prompt",
-        action="append",
-        default=None,
-        help="prompt text; repeat for a batch (default: <|endoftext|>, or a newline for char models)",
-    )
-    sample.add_argument("--max-new-tokens", type=int, default=100)
-    sample.add_argument("--temperature", type=float, default=1.0, help="0 = greedy")
-    sample.add_argument("--top-k", type=int, default=None)
-    sample.add_argument("--top-p", type=float, default=None)
-    sample.add_argument("--seed", type=int, default=0)
-    sample.add_argument("--no-cache", action="store_true", help="recompute the prefix for every token")
-    sample.add_argument(
-        "--sliding-window", action="store_true", help="keep going past n_positions by dropping the oldest tokens"
-    )
-    add_threads(sample)
-
-    repro = commands.add_parser("repro", help="nanoGPT's CPU shakespeare_char run (2000 iterations)")
-    repro.add_argument("--out", default=None, help="output folder (default: runs/repro)")
-    repro.add_argument("--only", choices=[REPRO_NAME], default=None, help="the configuration to run")
-    repro.add_argument("--seed", type=int, default=1337, help="initialisation, batches and dropout (default: 1337)")
-    add_threads(repro, "1")
-    return parser
+# --------------------------------------------------------------------------- commands
 
 
-def run_train(args) -> None:
-    from shared.results import output_dir
+def cmd_train(args) -> None:
+    from .train import TrainConfig, train
+
+    options = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if f.name != "seed"}
+    cfg = TrainConfig(**options, seed=args.seed)
+    out = Path(args.out) if args.out else Path("runs") / args.folder / args.command
+    resume = None
+    if args.resume is not None:
+        resume = out / "ckpt.npz" if args.resume == "" else Path(args.resume)
+    own_run = resume is not None and resume.resolve().parent == out.resolve()
+    out = prepare_out(args, resumable=own_run)
+    header(args, out=out)
+    train(cfg, out, resume=resume)
+    wrote(out / "results.json", out / "loss.png", out / "ckpt.npz", out / "model")
+
+
+def cmd_repro(args) -> None:
+    import time
+
+    import numpy as np
+
+    from shared.results import write_results
 
     from .train import TrainConfig, train
 
-    cfg = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
-    train(cfg, output_dir(args.out, "train"), resume=args.resume)
+    out = prepare_out(args)
+    seeds = args.seeds or [args.seed]
+    header(args, out=out, seeds=" ".join(map(str, seeds)))
+    rows, started = {}, time.perf_counter()
+    for seed in seeds:
+        run_out = out if len(seeds) == 1 else out / f"seed{seed}"
+        metrics = train(TrainConfig(**REPRO_CONFIG, seed=seed), run_out)
+        rows[str(seed)] = metrics["val_loss"]
+        print(f"{REPRO_NAME} seed {seed}: val loss {metrics['val_loss']:.4f} (nanoGPT: 1.88)", flush=True)
+    if len(seeds) > 1:
+        values = np.array(list(rows.values()))
+        summary = {"val_loss_by_seed": rows, "val_loss_mean": float(values.mean()), "val_loss_std": float(values.std())}
+        print(f"{REPRO_NAME}: val loss {values.mean():.4f} +- {values.std():.4f} over {len(seeds)} seeds")
+        path = write_results(out, {REPRO_NAME: summary}, time.perf_counter() - started, seeds[0])
+        wrote(path)
+    else:
+        wrote(out / "results.json", out / "loss.png", out / "model")
 
 
-def run_repro(args) -> None:
-    from shared.results import output_dir
-
-    from .train import TrainConfig, train
-
-    out = output_dir(args.out, "repro")
-    metrics = train(TrainConfig(**REPRO_CONFIG, seed=args.seed), out)
-    print(f"{REPRO_NAME}: val loss {metrics['val_loss']:.4f} (nanoGPT: 1.88); results in {out / 'results.json'}")
-
-
-def run_sample(args) -> None:
-    import json
-    from pathlib import Path
-
-    from shared.seeding import make_rng
+def cmd_sample(args) -> None:
+    import codecs
 
     from .model import GPT
     from .sample import generate
-    from .tokenizer import load_tokenizer, start_tokens
+    from .tokenizer import load_tokenizer_file, start_tokens
 
-    if args.max_new_tokens < 0 or args.temperature < 0:
-        raise ValueError("--max-new-tokens and --temperature must be >= 0")
-    if (args.top_k is not None and args.top_k < 1) or (args.top_p is not None and not 0 < args.top_p <= 1):
-        raise ValueError("--top-k must be >= 1 and --top-p in (0, 1]")
+    if args.top_p is not None and not 0 < args.top_p <= 1:
+        raise CLIError(f"--top-p must be in (0, 1], got {args.top_p}")
     model = GPT.from_pretrained(args.model)
-    spec_file = Path(args.model) / "tokenizer.json"
-    tokenizer = load_tokenizer(json.loads(spec_file.read_text()) if spec_file.is_file() else None)
+    tokenizer = load_tokenizer_file(Path(args.model) / "tokenizer.json")
     if tokenizer.vocab_size > model.config.vocab_size:
         raise ValueError(
             f"the tokenizer has {tokenizer.vocab_size} tokens but the model only {model.config.vocab_size}"
@@ -164,7 +155,9 @@ def run_sample(args) -> None:
     room = n_positions - max(len(p) for p in prompts)
     if room < 0 and not args.sliding_window:
         raise ValueError(f"a prompt has {-room + n_positions} tokens; the model's context is {n_positions}")
-    rng = make_rng(args.seed)
+    import numpy as np
+
+    rng = np.random.default_rng(args.seed)
     stream = generate(
         model,
         prompts,
@@ -199,44 +192,104 @@ def run_sample(args) -> None:
         )
 
 
-def set_threads(argv: list[str]) -> None:
-    """Apply --threads N through the BLAS environment variables, which are read when NumPy first loads.
+def cmd_figures(args) -> None:
+    from .figures import make_figures
 
-    train and repro default to 1 thread: their matrices are small (768 x 128 for the CPU config), and
-    OpenBLAS threads that spin waiting for a busy core make a step several times slower.
-    """
-    if argv and argv[0] in ("train", "repro") and not any(a.split("=")[0] == "--threads" for a in argv):
-        argv = [*argv, "--threads", "1"]
-    for i, arg in enumerate(argv):
-        value = argv[i + 1] if arg == "--threads" and i + 1 < len(argv) else arg.partition("=")[2]
-        if arg == "--threads" or arg.startswith("--threads="):
-            if not value.isdigit() or int(value) < 1:
-                raise SystemExit(f"--threads must be a positive integer, got {value!r}")
-            if "numpy" in sys.modules:
-                print("note: NumPy is already loaded; --threads may not take effect", file=sys.stderr)
-            for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-                os.environ[name] = value
+    run = Path(args.run)
+    if not (run / "ckpt.npz").is_file() or not (run / "model").is_dir():
+        raise CLIError(f"{run} holds no finished training run (ckpt.npz and model/); run `python -m gpt2 train` first")
+    out = prepare_out(args)
+    header(args, run=run, out=out)
+    wrote(*make_figures(run, out, prompt=args.prompt))
+
+
+def cmd_bench(args) -> None:
+    from .bench import run_benches
+
+    out = prepare_out(args)
+    header(args, out=out)
+    wrote(run_benches(args, out))
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+app = App("gpt2", "08_gpt2", __doc__, default="train")
+
+
+def _add_train_options(parser: argparse.ArgumentParser) -> None:
+    from .train import TrainConfig
+
+    defaults = TrainConfig()
+    for f in fields(TrainConfig):
+        if f.name == "seed":
+            continue  # the common --seed
+        value = getattr(defaults, f.name)
+        kind = _train_type(f.name, value)
+        choices = ("char", "gpt2") if f.name == "tokenizer" else None
+        text = f"{TRAIN_HELP.get(f.name, '')} (default: {value})".strip()
+        parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=value, choices=choices, help=text)
+    parser.add_argument(
+        "--resume",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="CKPT",
+        help="continue from a ckpt.npz (no value: the one in --out)",
+    )
+
+
+train_parser = app.command(
+    "train", cmd_train, help="train on tiny shakespeare with the NumPy backward", seed=REPRO_SEED
+)
+_add_train_options(train_parser)
+
+sample_parser = app.command("sample", cmd_sample, help="generate text from a saved model folder")
+sample_parser.add_argument("--model", required=True, help="folder with config.json + model.safetensors")
+sample_parser.add_argument(
+    "--prompt",
+    action="append",
+    default=None,
+    help="prompt text; repeat for a batch (default: <|endoftext|>, or a newline for char models)",
+)
+sample_parser.add_argument("--max-new-tokens", type=bounded_int(0, 1 << 20), default=100)
+sample_parser.add_argument("--temperature", type=non_negative_float, default=1.0, help="0 = greedy")
+sample_parser.add_argument("--top-k", type=positive_int, default=None)
+sample_parser.add_argument("--top-p", type=positive_float, default=None, help="nucleus mass in (0, 1]")
+sample_parser.add_argument("--no-cache", action="store_true", help="recompute the prefix for every token")
+sample_parser.add_argument(
+    "--sliding-window", action="store_true", help="keep going past n_positions by dropping the oldest tokens"
+)
+
+app.command(
+    "repro",
+    cmd_repro,
+    help="nanoGPT's CPU shakespeare_char run (2000 iterations); --seeds for the seed table",
+    only=[REPRO_NAME],
+    seeds=True,
+    seed=REPRO_SEED,
+)
+
+figures_parser = app.command("figures", cmd_figures, help="loss curves and attention maps of a finished run")
+figures_parser.add_argument("--run", default="runs/08_gpt2/train", help="a train or repro output folder")
+figures_parser.add_argument("--prompt", default=None, help="text whose attention is drawn (default: from val data)")
+
+
+def _add_bench_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repeats", type=bounded_int(1, 100), default=3)
+    parser.add_argument("--prompt-tokens", type=bounded_int(1, 1023), default=512, help="generate: prompt length")
+    parser.add_argument("--new-tokens", type=bounded_int(1, 1023), default=64, help="generate: tokens to produce")
+
+
+BENCH_NAMES = ["forward", "generate", "train", "reference_train"]  # bench.BENCHES, named without importing it
+bench_parser = app.command(
+    "bench", cmd_bench, help="speed against PyTorch CPU (same threads for both)", only=BENCH_NAMES
+)
+_add_bench_options(bench_parser)
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
-        argv = ["train", *argv]  # no command: a short training run (the demo)
-    set_threads(argv)  # before build_parser: it imports NumPy
-    args = build_parser().parse_args(argv)
-    try:
-        {"train": run_train, "sample": run_sample, "repro": run_repro}[args.command](args)
-    except (ValueError, FileNotFoundError, FloatingPointError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except Exception as error:
-        from shared.data import DataError
-
-        if isinstance(error, DataError):
-            print(f"error: {error}", file=sys.stderr)
-            return 2
-        raise
-    return 0
+    return app.main(argv)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ Every layer works in the dtype of its inputs: float32 for real use, float64 for 
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import asdict, dataclass, fields
@@ -25,10 +24,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-
-from shared.seeding import make_rng
-
-from .safetensors_io import SafetensorsError, read_safetensors, write_safetensors
 
 __all__ = [
     "GPT",
@@ -79,6 +74,10 @@ class GPTConfig:
                 raise ValueError(f"GPTConfig.{name} must be a positive integer, got {value!r}")
         if self.n_embd % self.n_head:
             raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
+        for name in ("layer_norm_epsilon", "dropout"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"GPTConfig.{name} must be a finite number, got {value!r}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         if not self.layer_norm_epsilon > 0:
@@ -92,58 +91,17 @@ class GPTConfig:
         return cls(**{**PRESETS[name], **overrides})
 
     def to_hf_dict(self) -> dict:
-        """config.json content as transformers writes it for GPT2LMHeadModel."""
-        return {
-            "architectures": ["GPT2LMHeadModel"],
-            "model_type": "gpt2",
-            "vocab_size": self.vocab_size,
-            "n_positions": self.n_positions,
-            "n_ctx": self.n_positions,
-            "n_embd": self.n_embd,
-            "n_layer": self.n_layer,
-            "n_head": self.n_head,
-            "n_inner": None,
-            "layer_norm_epsilon": self.layer_norm_epsilon,
-            "activation_function": "gelu_new",
-            "resid_pdrop": self.dropout,
-            "embd_pdrop": self.dropout,
-            "attn_pdrop": self.dropout,
-            "initializer_range": 0.02,
-            "scale_attn_weights": True,
-            "tie_word_embeddings": True,
-            "bos_token_id": 50256,
-            "eos_token_id": 50256,
-            "torch_dtype": "float32",
-        }
+        """config.json content as transformers writes it (gpt2/hf.py)."""
+        from .hf import config_to_hf
+
+        return config_to_hf(self)
 
     @classmethod
     def from_hf_dict(cls, raw: dict) -> GPTConfig:
-        """Read a Hugging Face config.json dict; refuse the variants this model does not implement."""
-        if not isinstance(raw, dict):
-            raise CheckpointError("config.json must hold a JSON object")
-        if raw.get("model_type", "gpt2") != "gpt2":
-            raise CheckpointError(f"config.json has model_type {raw.get('model_type')!r}; only 'gpt2' is supported")
-        activation = raw.get("activation_function", "gelu_new")
-        if activation not in ("gelu_new", "gelu_pytorch_tanh"):
-            raise CheckpointError(f"activation_function {activation!r} is not GPT-2's tanh GELU ('gelu_new')")
-        n_inner = raw.get("n_inner")
-        if n_inner is not None and n_inner != 4 * raw.get("n_embd", 768):
-            raise CheckpointError(f"n_inner={n_inner} is not 4 * n_embd; only the standard 4x MLP is supported")
-        for flag, wanted in (
-            ("scale_attn_weights", True),
-            ("tie_word_embeddings", True),
-            ("scale_attn_by_inverse_layer_idx", False),
-            ("reorder_and_upcast_attn", False),
-        ):
-            if raw.get(flag, wanted) != wanted:
-                raise CheckpointError(f"config.json sets {flag}={raw[flag]!r}; only {wanted} is supported")
-        values = {f.name: raw[f.name] for f in fields(cls) if f.name in raw}
-        if "n_positions" not in values and "n_ctx" in raw:
-            values["n_positions"] = raw["n_ctx"]
-        try:
-            return cls(**values)
-        except (TypeError, ValueError) as error:
-            raise CheckpointError(f"config.json: {error}") from None
+        """Read a Hugging Face config.json dict, checking every field (gpt2/hf.py)."""
+        from .hf import config_from_hf
+
+        return config_from_hf(raw)
 
 
 PRESETS = {
@@ -452,7 +410,7 @@ class GPT:
         self.config = config
         self.dtype = np.dtype(dtype)
         self.training = True
-        rng = make_rng(seed)
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         self.params = self._init_params(rng, init)
         self.dropout_rng = np.random.default_rng(rng.integers(2**63))  # dropout masks, after the init draws
         self._cache = None  # activations of the last forward with targets, for backward
@@ -685,70 +643,20 @@ class GPT:
         logits, _ = linear_forward(x, p("transformer.wte.weight").T, None)
         return logits if all_logits else logits[:, 0]
 
-    # ----------------------------------------------------------------- Hugging Face folder format
+    # ----------------------------------------------------------------- Hugging Face folder format (gpt2/hf.py)
 
     def save_pretrained(self, path: str | os.PathLike) -> Path:
         """Write `config.json` and `model.safetensors` (float32) as transformers does."""
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        (path / "config.json").write_text(json.dumps(self.config.to_hf_dict(), indent=2) + "\n")
-        tensors = {name: p.data.astype(np.float32, copy=False) for name, p in self.params.items()}
-        write_safetensors(path / "model.safetensors", tensors, metadata={"format": "pt"})
-        return path
+        from .hf import save_pretrained
+
+        return save_pretrained(self, path)
 
     @classmethod
     def from_pretrained(cls, path: str | os.PathLike, dtype=np.float32) -> GPT:
-        """Load a Hugging Face GPT-2 folder (`config.json` + `model.safetensors`).
+        """Load a Hugging Face GPT-2 folder (`config.json` + `model.safetensors`), every size checked first."""
+        from .hf import from_pretrained
 
-        Keys may carry the `transformer.` prefix or not (the hub's gpt2 files do not); the causal
-        mask buffers `attn.bias` / `attn.masked_bias` and a duplicate `lm_head.weight` are ignored.
-        """
-        path = Path(path)
-        config_file, weights_file = path / "config.json", path / "model.safetensors"
-        if not path.is_dir():
-            raise CheckpointError(f"{path} is not a folder (expected config.json + model.safetensors in it)")
-        for needed in (config_file, weights_file):
-            if not needed.is_file():
-                raise CheckpointError(f"{needed} is missing (a GPT-2 folder holds config.json + model.safetensors)")
-        try:
-            raw = json.loads(config_file.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise CheckpointError(f"{config_file} is not valid JSON ({error})") from None
-        config = GPTConfig.from_hf_dict(raw)
-        model = cls(config, seed=0, dtype=dtype, init=False)
-        expected = {name: p.data.shape for name, p in model.params.items()}
-        try:
-            tensors = read_safetensors(weights_file, expected_shapes=_shape_lookup(expected))
-        except SafetensorsError as error:
-            raise CheckpointError(f"{weights_file}: {error}") from None
-        loaded = {}
-        for key, array in tensors.items():
-            name = key if key.startswith(("transformer.", "lm_head.")) else "transformer." + key
-            if name.endswith((".attn.bias", ".attn.masked_bias")):
-                continue  # GPT-2's causal-mask buffers, not parameters
-            if name == "lm_head.weight":
-                continue  # tied to wte; _shape_lookup already checked its shape
-            if name not in expected:
-                raise CheckpointError(f"{weights_file}: unexpected tensor {key!r} for this config")
-            loaded[name] = array
-        missing = sorted(set(expected) - set(loaded))
-        if missing:
-            raise CheckpointError(f"{weights_file}: missing tensors {missing[:5]}{' ...' if len(missing) > 5 else ''}")
-        for name, array in loaded.items():
-            model.params[name].data = np.ascontiguousarray(array, dtype=model.dtype)
-        return model
-
-
-def _shape_lookup(expected: dict[str, tuple]):
-    """Expected shape for a stored key (with or without `transformer.`), or None to skip the check."""
-
-    def lookup(key: str):
-        name = key if key.startswith(("transformer.", "lm_head.")) else "transformer." + key
-        if name == "lm_head.weight":
-            return expected["transformer.wte.weight"]
-        return expected.get(name)
-
-    return lookup
+        return from_pretrained(path, dtype)
 
 
 def config_from_dict(values: dict) -> GPTConfig:

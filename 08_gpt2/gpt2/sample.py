@@ -15,6 +15,7 @@ crop to block_size), which costs a full forward of the window per token from the
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -31,17 +32,27 @@ def sample_next(
     top_k: int | None = None,
     top_p: float | None = None,
 ) -> np.ndarray:
-    """Draw one token id per row of logits (B, V); temperature 0 picks the argmax."""
-    if temperature < 0:
-        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    """Draw one token id per row of logits (B, V); temperature 0 picks the argmax.
+
+    NaN in the settings or the logits is an error (a NaN row would otherwise always draw token 0).
+    A temperature so small that logits / temperature overflows is the greedy limit: the argmax.
+    """
+    if not temperature >= 0 or not math.isfinite(temperature):
+        raise ValueError(f"temperature must be a finite number >= 0, got {temperature}")
     if top_k is not None and top_k < 1:
         raise ValueError(f"top_k must be >= 1, got {top_k}")
     if top_p is not None and not 0.0 < top_p <= 1.0:
         raise ValueError(f"top_p must be in (0, 1], got {top_p}")
     logits = np.asarray(logits, dtype=np.float64)  # (B, V)
+    if not np.isfinite(logits).all():
+        raise ValueError("the model produced NaN or infinite logits: its weights or inputs are not finite")
     if temperature == 0:
         return logits.argmax(axis=-1)
-    logits = logits / temperature
+    with np.errstate(over="ignore"):
+        scaled = logits / temperature
+    if not np.isfinite(scaled).all():
+        return logits.argmax(axis=-1)  # temperature -> 0: every draw is the argmax
+    logits = scaled
     B, V = logits.shape
     if top_k is not None and top_k < V:
         kth = np.partition(logits, V - top_k, axis=-1)[:, V - top_k : V - top_k + 1]  # (B, 1): k-th largest

@@ -15,23 +15,33 @@ Text is character-level by default (65 symbols) or GPT-2 BPE tokens (`tokenizer=
 from __future__ import annotations
 
 import json
+import math
+import signal
+import threading
 import time
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
 
+from shared import checkpoint
+from shared.checks import check_memory
 from shared.plotting import plot_curves
 from shared.progress import Progress
 from shared.results import write_results
 from shared.seeding import make_rng
+from shared.timing import matmul_gflops
 
 from .model import GPT, GPTConfig, config_from_dict
 from .optim import AdamW, clip_grad_norm, cosine_lr
 from .sample import generate
 from .tokenizer import CharTokenizer, GPT2Tokenizer, start_tokens
 
-__all__ = ["TrainConfig", "load_checkpoint", "matmul_peak_flops", "train"]
+__all__ = ["NonFiniteLossError", "TrainConfig", "load_checkpoint", "matmul_peak_flops", "train"]
+
+
+class NonFiniteLossError(ValueError):
+    """The loss or the gradient norm became NaN or infinite: training stops before the update, nothing is saved."""
 
 
 @dataclass
@@ -75,15 +85,21 @@ class TrainConfig:
             "eval_iters",
             "final_eval_iters",
         )
-        for name in positive:
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        for name in ("max_iters", "warmup_iters", "sample_tokens"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        for name in (*positive, "max_iters", "warmup_iters", "sample_tokens", "lr_decay_iters", "seed"):
+            value = getattr(self, name)
+            if value is None and name == "lr_decay_iters":
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise ValueError(f"{name} must be an integer, got {value!r}")
+            if value < (1 if name in positive else 0):
+                raise ValueError(f"{name} must be {'positive' if name in positive else '>= 0'}, got {value}")
+        for name in ("lr", "min_lr", "weight_decay", "beta1", "beta2", "grad_clip", "dropout"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, got {value!r}")
         if not (self.lr > 0 and 0 <= self.min_lr <= self.lr):
             raise ValueError(f"need lr > 0 and 0 <= min_lr <= lr, got lr={self.lr}, min_lr={self.min_lr}")
-        if self.weight_decay < 0 or self.grad_clip < 0:
+        if not (self.weight_decay >= 0 and self.grad_clip >= 0):
             raise ValueError("weight_decay and grad_clip must be >= 0")
         if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1):
             raise ValueError(f"betas must be in [0, 1), got {self.beta1}, {self.beta2}")
@@ -140,14 +156,7 @@ _PEAK: dict[int, float] = {}
 def matmul_peak_flops(n: int = 1024, repeats: int = 5) -> float:
     """This machine's float32 matmul rate in FLOP/s (best of `repeats` n x n products), for MFU."""
     if n not in _PEAK:
-        a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
-        a @ a  # warm up threads and caches
-        best = float("inf")
-        for _ in range(repeats):
-            start = time.perf_counter()
-            a @ a
-            best = min(best, time.perf_counter() - start)
-        _PEAK[n] = 2 * n**3 / best
+        _PEAK[n] = matmul_gflops(n, repeats) * 1e9
     return _PEAK[n]
 
 
@@ -160,7 +169,20 @@ def flops_per_token(model: GPT, T: int) -> float:
 # --------------------------------------------------------------------------- checkpoints
 
 
+CHECKPOINT_KEYS = (
+    "train_config",
+    "model_config",
+    "tokenizer",
+    "step",
+    "adam_steps",
+    "data_rng",
+    "dropout_rng",
+    "history",
+)
+
+
 def save_checkpoint(path: Path, model: GPT, optimizer: AdamW, cfg: TrainConfig, tokenizer, state: dict) -> None:
+    """Weights, AdamW moments, the generators' states and the loss history (atomic: shared.checkpoint)."""
     arrays = {f"param/{name}": p.data for name, p in model.params.items()}
     arrays.update(optimizer.state_arrays())
     meta = {
@@ -173,26 +195,61 @@ def save_checkpoint(path: Path, model: GPT, optimizer: AdamW, cfg: TrainConfig, 
         "dropout_rng": model.dropout_rng.bit_generator.state,
         "history": state["history"],
     }
-    arrays["meta"] = np.array(json.dumps(meta))
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(tmp, **arrays)
-    tmp.replace(path)  # atomic: a crash mid-save leaves the previous checkpoint intact
+    checkpoint.save(path, arrays, meta)
 
 
 def load_checkpoint(path: str | Path) -> tuple[dict, dict[str, np.ndarray]]:
-    """(meta, arrays) of a training checkpoint, with a clear error for anything else."""
+    """(meta, arrays) of a training checkpoint, with a clear error for anything else.
+
+    The file is read by `shared.checkpoint.load` (no pickle; every header checked before an
+    array is allocated); then the description must hold every key a resume needs.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} does not exist")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-        meta = json.loads(str(arrays.pop("meta")))
-        for key in ("train_config", "model_config", "tokenizer", "step", "data_rng", "dropout_rng", "history"):
-            meta[key]
-    except (OSError, ValueError, KeyError) as error:
-        raise ValueError(f"{path} is not a training checkpoint of this project ({error!r})") from None
+        arrays, meta = checkpoint.load(path)
+    except checkpoint.CheckpointError as error:
+        raise ValueError(f"{path} is not a training checkpoint of this project ({error})") from None
+    missing = [key for key in CHECKPOINT_KEYS if key not in meta]
+    if missing:
+        raise ValueError(f"{path} is not a training checkpoint of this project (no {', '.join(missing)})")
+    for key in ("step", "adam_steps"):
+        if isinstance(meta[key], bool) or not isinstance(meta[key], int) or meta[key] < 0:
+            raise ValueError(f"{path}: {key} must be an integer >= 0, got {meta[key]!r}")
+    history = meta["history"]
+    names = ("iter", "loss", "eval_iter", "train_loss", "val_loss")
+    if not isinstance(history, dict) or not all(isinstance(history.get(n), list) for n in names):
+        raise ValueError(f"{path}: history must hold the lists {', '.join(names)}")
     return meta, arrays
+
+
+def estimate_bytes(cfg: TrainConfig, vocab_size: int) -> float:
+    """Rough float32 memory of a training run: weights x 4 (grads, two AdamW moments) + activations."""
+    C, T, L = cfg.n_embd, cfg.block_size, cfg.n_layer
+    weights = vocab_size * C + T * C + L * 12 * C * C
+    rows = cfg.batch_size * T
+    activations = rows * (L * (20 * C + 2 * cfg.n_head * T) + 2 * vocab_size)  # per block ~20C + attention maps
+    return 4.0 * (4 * weights + activations)
+
+
+class _StopRequest:
+    """SIGINT/SIGTERM become a flag the loop checks between iterations, so a checkpoint can be saved."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+
+    def _handle(self, signum, frame):
+        self.requested = True
+
+    def restore(self):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous = {}
 
 
 # --------------------------------------------------------------------------- the loop
@@ -224,6 +281,7 @@ def train(cfg: TrainConfig, out: Path, resume: str | Path | None = None, text: s
         n_head=cfg.n_head,
         dropout=cfg.dropout,
     )
+    check_memory(estimate_bytes(cfg, tokenizer.vocab_size), "this model and batch size")
     model = GPT(model_cfg, seed=cfg.seed)
     optimizer = AdamW(model.params, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
     data_rng = make_rng(cfg.seed + 1)
@@ -236,10 +294,15 @@ def train(cfg: TrainConfig, out: Path, resume: str | Path | None = None, text: s
             key = f"param/{name}"
             if key not in arrays or arrays[key].shape != p.data.shape:
                 raise ValueError(f"--resume: checkpoint tensor {key} is missing or has the wrong shape")
+            if not np.isfinite(arrays[key]).all():
+                raise ValueError(f"--resume: checkpoint tensor {key} holds NaN or infinity")
             p.data[...] = arrays[key]
         optimizer.load_state_arrays(arrays, meta["adam_steps"])
-        data_rng.bit_generator.state = meta["data_rng"]
-        model.dropout_rng.bit_generator.state = meta["dropout_rng"]
+        try:
+            data_rng.bit_generator.state = meta["data_rng"]
+            model.dropout_rng.bit_generator.state = meta["dropout_rng"]
+        except (TypeError, ValueError, KeyError) as error:
+            raise ValueError(f"--resume: the checkpoint's generator states are invalid ({error!r})") from None
         history = meta["history"]
         start_step = int(meta["step"])
         log(f"resumed from {resume} at iteration {start_step}")
@@ -255,42 +318,64 @@ def train(cfg: TrainConfig, out: Path, resume: str | Path | None = None, text: s
 
     progress = Progress(cfg.max_iters, "train")
     step_times: list[float] = []
-    for step in range(start_step, cfg.max_iters + 1):
-        if step % cfg.eval_interval == 0 or step == cfg.max_iters:
-            train_loss = evaluate(model, train_ids, cfg, cfg.eval_iters, cfg.seed + 2)
-            val_loss = evaluate(model, val_ids, cfg, cfg.eval_iters, cfg.seed + 3)
-            if not history["eval_iter"] or history["eval_iter"][-1] != step:
-                history["eval_iter"].append(step)
-                history["train_loss"].append(train_loss)
-                history["val_loss"].append(val_loss)
-            progress.write(f"step {step}: train loss {train_loss:.4f}, val loss {val_loss:.4f}")
-            state = {"step": step, "data_rng": data_rng, "history": history}
-            save_checkpoint(out / "ckpt.npz", model, optimizer, cfg, tokenizer, state)
-        if step == cfg.max_iters:
-            break
-        tick = time.perf_counter()
-        lr = cosine_lr(step, cfg.lr, cfg.min_lr, cfg.warmup_iters, cfg.decay_iters)
-        loss = 0.0
-        for _ in range(cfg.grad_accum):
-            x, y = get_batch(train_ids, cfg.batch_size, cfg.block_size, data_rng)
-            _, micro_loss = model(x, y)
-            model.backward(scale=1.0 / cfg.grad_accum)
-            loss += micro_loss / cfg.grad_accum
-        if not np.isfinite(loss):
-            raise FloatingPointError(f"the loss became {loss} at iteration {step}; lower the learning rate")
-        clip_grad_norm(model.parameters(), cfg.grad_clip)
-        optimizer.step(lr)
-        model.zero_grad()
-        dt = time.perf_counter() - tick
-        step_times.append(dt)
-        history["iter"].append(step)
-        history["loss"].append(float(loss))
-        progress.update(
-            step + 1,
-            loss=float(loss),
-            lr=lr,
-            **{"tok/s": round(tokens_per_iter / dt), "mfu": f"{flops_per_iter / dt / peak:.1%}"},
-        )
+    stop = _StopRequest()
+    try:
+        for step in range(start_step, cfg.max_iters + 1):
+            if stop.requested:  # SIGINT/SIGTERM: save this iteration's state, which resumes exactly
+                state = {"step": step, "data_rng": data_rng, "history": history}
+                save_checkpoint(out / "ckpt.npz", model, optimizer, cfg, tokenizer, state)
+                progress.close()
+                log(f"interrupted at iteration {step}; saved {out / 'ckpt.npz'}; continue with --resume")
+                raise KeyboardInterrupt
+            if step % cfg.eval_interval == 0 or step == cfg.max_iters:
+                train_loss = evaluate(model, train_ids, cfg, cfg.eval_iters, cfg.seed + 2)
+                val_loss = evaluate(model, val_ids, cfg, cfg.eval_iters, cfg.seed + 3)
+                if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
+                    raise NonFiniteLossError(
+                        f"the evaluation loss became {train_loss} / {val_loss} at iteration {step}; "
+                        "the last good checkpoint is kept"
+                    )
+                if not history["eval_iter"] or history["eval_iter"][-1] != step:
+                    history["eval_iter"].append(step)
+                    history["train_loss"].append(train_loss)
+                    history["val_loss"].append(val_loss)
+                progress.write(f"step {step}: train loss {train_loss:.4f}, val loss {val_loss:.4f}")
+                state = {"step": step, "data_rng": data_rng, "history": history}
+                save_checkpoint(out / "ckpt.npz", model, optimizer, cfg, tokenizer, state)
+            if step == cfg.max_iters:
+                break
+            tick = time.perf_counter()
+            lr = cosine_lr(step, cfg.lr, cfg.min_lr, cfg.warmup_iters, cfg.decay_iters)
+            loss = 0.0
+            for _ in range(cfg.grad_accum):
+                x, y = get_batch(train_ids, cfg.batch_size, cfg.block_size, data_rng)
+                _, micro_loss = model(x, y)
+                model.backward(scale=1.0 / cfg.grad_accum)
+                loss += micro_loss / cfg.grad_accum
+            if not np.isfinite(loss):
+                raise NonFiniteLossError(
+                    f"the loss became {loss} at iteration {step}; lower the learning rate "
+                    "(nothing was updated or saved: the last good checkpoint is kept)"
+                )
+            norm = clip_grad_norm(model.parameters(), cfg.grad_clip)
+            if not math.isfinite(norm):
+                raise NonFiniteLossError(
+                    f"the gradient norm became {norm} at iteration {step}; nothing was updated or saved"
+                )
+            optimizer.step(lr)
+            model.zero_grad()
+            dt = time.perf_counter() - tick
+            step_times.append(dt)
+            history["iter"].append(step)
+            history["loss"].append(float(loss))
+            progress.update(
+                step + 1,
+                loss=float(loss),
+                lr=lr,
+                **{"tok/s": round(tokens_per_iter / dt), "mfu": f"{flops_per_iter / dt / peak:.1%}"},
+            )
+    finally:
+        stop.restore()
     progress.close()
 
     final_val = evaluate(model, val_ids, cfg, cfg.final_eval_iters, cfg.seed + 4)

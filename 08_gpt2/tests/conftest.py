@@ -2,15 +2,10 @@
 
 import pytest
 
-from shared.data import DataError, fetch, read_bytes
+from shared.data import read_bytes
+from shared.testing import data_or_skip
 
-
-def data_or_skip(name: str):
-    """Local path of a registered data file, or skip the test (never download during tests)."""
-    try:
-        return fetch(name, download=False)
-    except DataError as error:
-        pytest.skip(f"data file {name} not available: {str(error).splitlines()[0]}")
+__all__ = ["data_or_skip"]
 
 
 @pytest.fixture(scope="session")

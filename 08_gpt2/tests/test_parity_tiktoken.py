@@ -44,3 +44,21 @@ def test_encoding_equals_tiktoken_on_real_text(gpt2_tokenizer, tiktoken_gpt2, na
 def test_special_token_handling_equals_tiktoken(gpt2_tokenizer, tiktoken_gpt2, text):
     assert gpt2_tokenizer.encode(text, allow_eot=True) == tiktoken_gpt2.encode(text, allowed_special="all")
     assert gpt2_tokenizer.encode(text) == tiktoken_gpt2.encode_ordinary(text)
+
+
+def test_every_letter_and_number_code_point_splits_as_tiktoken(gpt2_tokenizer, tiktoken_gpt2):
+    """`regex` may follow a newer Unicode than tiktoken; "c's" shows whether c is a letter/number to each."""
+    import regex
+
+    letter_or_number = regex.compile(r"[\p{L}\p{N}]")
+    points = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000 and letter_or_number.match(chr(c))]
+    texts = [c + "'s" for c in points] + ["a" + c + "1" for c in points[::50]]
+    theirs = tiktoken_gpt2.encode_ordinary_batch(texts)
+    wrong = [text for text, ids in zip(texts, theirs) if gpt2_tokenizer.encode(text) != ids]
+    assert not wrong, f"{len(wrong)} differ, e.g. {[hex(ord(t[0])) for t in wrong[:5]]}"
+
+
+@pytest.mark.parametrize("text", ["\ud800", "a\udfffb", "\ud83d\ude00 x", "\ud83d<|endoftext|>\ude00"])
+def test_lone_surrogates_equal_tiktoken(gpt2_tokenizer, tiktoken_gpt2, text):
+    assert gpt2_tokenizer.encode(text) == tiktoken_gpt2.encode_ordinary(text)
+    assert gpt2_tokenizer.encode(text, allow_eot=True) == tiktoken_gpt2.encode(text, allowed_special="all")
