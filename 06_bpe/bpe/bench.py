@@ -22,7 +22,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import sys
 import tempfile
 from collections import Counter
@@ -114,11 +113,11 @@ def _tiktoken(name: str):
     except ImportError:
         print("tiktoken is not installed (pip install tiktoken): skipping its timing")
         return None
-    from shared.data import fetch
+    from shared.data import fetch, read_bytes
 
     cache = tempfile.mkdtemp(prefix="tiktoken_cache_")
     for data_name, url in TIKTOKEN_FILES.items():
-        shutil.copyfile(fetch(data_name), os.path.join(cache, hashlib.sha1(url.encode()).hexdigest()))
+        Path(cache, hashlib.sha1(url.encode()).hexdigest()).write_bytes(read_bytes(fetch(data_name)))  # maybe gzipped
     os.environ["TIKTOKEN_CACHE_DIR"] = cache  # offline: tiktoken finds its files here
     return tiktoken.get_encoding(name)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shared.data import DataError, fetch, read_text
+from shared.data import read_bytes, read_text
 from shared.seeding import make_rng
+from shared.testing import data_or_skip
 
 # Code point ranges that make hard text: ASCII, Latin-1, combining marks, Greek/Cyrillic, CJK, Hangul,
 # emoji and their modifiers/joiners, private use, and the whole range (surrogates excluded).
@@ -48,10 +49,7 @@ def rng() -> np.random.Generator:
 
 
 def _data(name: str):
-    try:
-        return fetch(name, download=False)
-    except DataError as error:
-        pytest.skip(f"data file {name} not available: {error}")
+    return data_or_skip(name)  # skips with "data file ..." when absent, which shared's pytest plugin counts
 
 
 @pytest.fixture(scope="session")
@@ -70,11 +68,11 @@ def shakespeare() -> str:
 def gpt2():
     from bpe import GPT2Tokenizer
 
-    return GPT2Tokenizer.from_files(_data("gpt2/vocab.bpe"), _data("gpt2/encoder.json"))
+    return GPT2Tokenizer.from_files(read_bytes(_data("gpt2/vocab.bpe")), read_bytes(_data("gpt2/encoder.json")))
 
 
 @pytest.fixture(scope="session")
 def gpt4():
     from bpe import GPT4Tokenizer
 
-    return GPT4Tokenizer.from_file(_data("gpt4/cl100k_base.tiktoken"))
+    return GPT4Tokenizer.from_file(read_bytes(_data("gpt4/cl100k_base.tiktoken")))  # the file may be gzipped

@@ -73,13 +73,11 @@ def test_lone_surrogates_are_replaced_like_tiktoken(gpt2):
 
 
 def test_mismatched_gpt2_files_are_rejected(tmp_path):
-    from shared.data import DataError, fetch
+    from shared.data import read_bytes
+    from shared.testing import data_or_skip
 
-    try:
-        vocab_bpe, encoder_json = fetch("gpt2/vocab.bpe", download=False), fetch("gpt2/encoder.json", download=False)
-    except DataError as error:
-        pytest.skip(str(error))
-    encoder = json.loads(encoder_json.read_text(encoding="utf-8"))
+    vocab_bpe, encoder_json = read_bytes(data_or_skip("gpt2/vocab.bpe")), read_bytes(data_or_skip("gpt2/encoder.json"))
+    encoder = json.loads(encoder_json)
     encoder["Ġthe"], encoder["Ġa"] = encoder["Ġa"], encoder["Ġthe"]
     swapped = tmp_path / "encoder.json"
     swapped.write_text(json.dumps(encoder), encoding="utf-8")
