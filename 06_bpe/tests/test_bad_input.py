@@ -299,3 +299,13 @@ def test_lone_surrogates_encode_like_tiktoken():
     tokenizer = tiny_ranked()
     assert tokenizer.encode("\ud800") == list("\ufffd".encode())  # tiktoken: U+FFFD's bytes ([4210] in gpt2)
     assert tokenizer.decode(tokenizer.encode("a\udfffb")) == "a\ufffdb"
+
+
+def test_model_and_encoding_together_or_a_missing_model_are_one_error_line(tmp_path, capsys):
+    BasicTokenizer().save(tmp_path / "basic")
+    text = tmp_path / "t.txt"
+    text.write_text("hi", encoding="utf-8")
+    assert main(["encode", "--model", str(tmp_path / "basic.model"), "--encoding", "gpt2", "-i", str(text)]) == 2
+    assert "not both" in capsys.readouterr().err
+    assert main(["decode", "--model", str(tmp_path / "nope.model"), "-i", str(text)]) == 2
+    assert "no such file" in capsys.readouterr().err
