@@ -79,6 +79,22 @@ def test_out_naming_a_file_is_an_error(tmp_path, capsys, command):
     assert (tmp_path / "file").read_text() == "mine"
 
 
+def test_train_refuses_a_folder_holding_something_else(tmp_path, capsys):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("mine")
+    assert main(["train", "--steps", "1", "--out", str(tmp_path / "mine")]) == 2
+    assert "--force" in one_error_line(capsys)
+    assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["notes.txt"]
+
+
+def test_repro_refuses_to_overwrite_a_finished_repro(tmp_path, capsys):
+    (tmp_path / "repro").mkdir()
+    (tmp_path / "repro" / "results.json").write_text("{}")
+    assert main(["repro", "--only", "copy", "--out", str(tmp_path / "repro")]) == 2
+    assert "--force" in one_error_line(capsys)
+    assert (tmp_path / "repro" / "results.json").read_text() == "{}"
+
+
 def test_evaluate_refuses_to_overwrite_an_earlier_evaluation(tmp_path, capsys):
     (tmp_path / "eval").mkdir()
     (tmp_path / "eval" / "results.json").write_text("{}")

@@ -99,7 +99,7 @@ def cmd_train(args) -> int:
     task = args.task or ("multi30k" if args.preset else "copy")
     if args.out is None:
         args.out = str(Path("runs") / FOLDER / "train" / task)  # one folder per task: both can be resumed
-    out = prepare_out(args, resumable=True)
+    out = prepare_out(args, resumable=(Path(args.out) / f"{task}.npz").is_file())  # only a run of ours resumes
     max_seconds = None
     try:
         if task == "copy":
@@ -218,9 +218,11 @@ def cmd_repro(args) -> int:
 
     from .train import TrainConfig, run_copy, run_multi30k
 
-    out = prepare_out(args, resumable=True)  # an interrupted Multi30k row resumes
-    if (out / "results.json").exists() and not args.force:
-        raise CLIError(f"{out} already holds a finished repro; pass --force to rerun it there, or choose another --out")
+    path = Path(args.out) if args.out else Path("runs") / FOLDER / "repro"
+    interrupted = (path / "multi30k" / "multi30k.npz").is_file() and not (path / "results.json").exists()
+    out = prepare_out(
+        args, resumable=interrupted
+    )  # an interrupted Multi30k row resumes; a finished repro needs --force
     only = args.only or ["copy", "multi30k"]
     header(args, rows=",".join(only), out=out)
     started = time.perf_counter()

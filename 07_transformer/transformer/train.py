@@ -1,7 +1,9 @@
 """Training: the step (forward, label-smoothed loss, backward, Adam + Noam) and the two tasks.
 
     train_steps(...)    the loop: token-budget batches, gradient accumulation, progress line,
-                        periodic evaluation and checkpoints (resumable)
+                        periodic evaluation and checkpoints; resumes only a run with the same
+                        settings, stops on a time limit (resumable), on SIGINT/SIGTERM (saved),
+                        and on a NaN or infinite loss (nothing saved)
     run_copy(...)       the Annotated Transformer's copy task; exact match of greedy decoding
     run_multi30k(...)   German->English on Multi30k; val loss and BLEU, test BLEU greedy + beam
 
@@ -388,13 +390,6 @@ def translate_lines(
 def bleu_of(model, src_vocab, tgt_vocab, de, en, beam: int) -> tuple[float, list[str]]:
     hyps = translate_lines(model, src_vocab, tgt_vocab, de, beam=beam)
     return corpus_bleu(hyps, en), hyps
-
-
-def build_multi30k_vocabs(train_de, train_en, min_freq: int) -> tuple[Vocab, Vocab]:
-    return (
-        Vocab.build([tokenize(s) for s in train_de], min_freq),
-        Vocab.build([tokenize(s) for s in train_en], min_freq),
-    )
 
 
 def run_multi30k(
