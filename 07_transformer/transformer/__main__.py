@@ -63,6 +63,7 @@ PRESETS = {
     ),
 }
 DEFAULT_CHECKPOINT = Path("runs") / FOLDER / "train" / "multi30k" / "multi30k.npz"
+SHORT_RUN, SHORT_RUN_EVAL_LIMIT = 1000, 200  # runs of fewer updates (or with --max-minutes) score 200 sentences
 MAX_BEAM = 32  # the paper uses 4; a beam's memory grows with its width
 MAX_MAX_TOKENS = 100_000
 
@@ -89,6 +90,11 @@ def _fill_multi30k_defaults(args) -> None:
     for key, value in MULTI30K_DEFAULTS.items():
         if getattr(args, key) is None:
             setattr(args, key, preset.get(key, value))
+    if args.eval_limit is None and (args.steps < SHORT_RUN or args.max_minutes is not None):
+        # A short run's model is far from done, and an untrained one decodes every sentence to its
+        # length limit: a 20-update smoke run once spent 270 s scoring all 1,000 test sentences.
+        args.eval_limit = SHORT_RUN_EVAL_LIMIT
+        print(f"a short run: scoring the first {SHORT_RUN_EVAL_LIMIT} test sentences (--eval-limit 1000 for all)")
 
 
 def cmd_train(args) -> int:
