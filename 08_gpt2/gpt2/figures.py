@@ -18,6 +18,7 @@ import numpy as np
 
 from shared.plotting import new_figure, save_figure
 
+from .device import to_numpy
 from .model import GPT
 from .tokenizer import load_tokenizer_file
 from .train import load_checkpoint
@@ -32,7 +33,7 @@ def attention_maps(model: GPT, idx: np.ndarray) -> np.ndarray:
     model.eval()
     model(idx, idx)  # a forward with targets keeps the activations
     _, _, blocks, *_ = model._cache
-    maps = np.stack([block[2][3][0] for block in blocks])  # each block's attention cache: (q, k, v, att, ...)
+    maps = np.stack([to_numpy(acts["attn"][3][0]) for acts in blocks])  # attention cache: (q, k, v, att, ...)
     model._cache = None
     return maps
 

@@ -20,7 +20,9 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from .model import GPT, KVCache
+from .device import to_numpy
+from .kv_cache import KVCache
+from .model import GPT
 
 __all__ = ["generate", "sample_next"]
 
@@ -121,9 +123,10 @@ def generate(
                 logits = model.forward_cached(last[:, None], cache)  # only the newest token: O(T)
             else:  # prefill (first step, no cache, or a slid window): run every token of the window
                 idx, valid = _left_pad([s[-n_positions:] for s in sequences])
-                cache = KVCache(model.config, len(sequences), capacity=n_positions if use_cache else idx.shape[1])
+                capacity = n_positions if use_cache else idx.shape[1]
+                cache = KVCache(model.config, len(sequences), capacity=capacity, xp=model.xp)
                 logits = model.forward_cached(idx, cache, valid=valid)  # (B, V) at the last position
-            last = sample_next(logits, rng, temperature, top_k, top_p)  # (B,)
+            last = sample_next(to_numpy(logits), rng, temperature, top_k, top_p)  # (B,), drawn on the host
             for seq, token in zip(sequences, last):
                 seq.append(int(token))
             yield last

@@ -32,7 +32,7 @@ from shared.results import write_results
 from shared.seeding import make_rng
 from shared.timing import matmul_gflops
 
-from .model import GPT, GPTConfig, config_from_dict
+from .model import GPT, GPTConfig
 from .optim import AdamW, clip_grad_norm, cosine_lr
 from .sample import generate
 from .tokenizer import CharTokenizer, GPT2Tokenizer, start_tokens
@@ -107,6 +107,12 @@ class TrainConfig:
     @property
     def decay_iters(self) -> int:
         return self.max_iters if self.lr_decay_iters is None else self.lr_decay_iters
+
+
+def config_from_dict(values: dict) -> GPTConfig:
+    """GPTConfig from our own (asdict) form, as stored in training checkpoints."""
+    known = {f.name for f in fields(GPTConfig)}
+    return GPTConfig(**{k: v for k, v in values.items() if k in known})
 
 
 # --------------------------------------------------------------------------- data
