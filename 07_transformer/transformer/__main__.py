@@ -94,7 +94,7 @@ def _fill_multi30k_defaults(args) -> None:
         # A short run's model is far from done, and an untrained one decodes every sentence to its
         # length limit: a 20-update smoke run once spent 270 s scoring all 1,000 test sentences.
         args.eval_limit = SHORT_RUN_EVAL_LIMIT
-        print(f"a short run: scoring the first {SHORT_RUN_EVAL_LIMIT} test sentences (--eval-limit 1000 for all)")
+        args.note = f"a short run: it scores the first {SHORT_RUN_EVAL_LIMIT} test sentences (--eval-limit 1000: all)"
 
 
 def cmd_train(args) -> int:
@@ -123,6 +123,8 @@ def cmd_train(args) -> int:
             _fill_multi30k_defaults(args)
             max_seconds = args.max_minutes * 60 if args.max_minutes else None
             header(args, task="multi30k", preset=args.preset or "none", model=args.model, out=out)
+            if getattr(args, "note", None):
+                print(args.note)
             started = time.perf_counter()
             metrics = run_multi30k(
                 out,
