@@ -25,7 +25,9 @@ __all__ = ["BigramNet", "bigram_counts", "bigram_nll", "bigram_probabilities", "
 
 def bigram_counts(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The 27x27 count matrix N (int64) from pairs x -> y, with one bincount."""
+    # exercise: bigram_counts: N[i, j] = how often character j follows i, as a 27x27 int table (README 1.)
     return np.bincount(x * VOCAB_SIZE + y, minlength=VOCAB_SIZE * VOCAB_SIZE).reshape(VOCAB_SIZE, VOCAB_SIZE)
+    # end exercise
 
 
 def bigram_probabilities(counts: np.ndarray, smoothing: float = 1.0) -> np.ndarray:

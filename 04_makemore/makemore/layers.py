@@ -112,8 +112,10 @@ class Embedding(Layer):
     def backward(self, dout: np.ndarray) -> None:
         # Rows used several times accumulate their gradients: dC = onehot(idx).T @ dout.
         # A one-hot matmul is ~6x faster in NumPy than np.add.at for this small table.
+        # exercise: embedding_backward: add dout into the rows of dweight that idx used, repeats summed (README 5.)
         onehot = self._eye[self.idx.reshape(-1)]  # (N, V)
         self.dweight += onehot.T @ dout.reshape(-1, self.weight.shape[1])  # (V, D)
+        # end exercise
         return None  # indices have no gradient
 
 
@@ -153,6 +155,7 @@ class Linear(Layer):
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
+        # exercise: linear_backward: add dW = x^T dout, db = sum(dout) over leading axes; return dout W^T (README 5.)
         fan_in, fan_out = self.weight.shape
         x2 = self.x.reshape(-1, fan_in)  # (N, fan_in)
         d2 = dout.reshape(-1, fan_out)  # (N, fan_out)
@@ -160,6 +163,7 @@ class Linear(Layer):
         if self.bias is not None:
             self.dbias += d2.sum(axis=0)  # db = sum over rows
         return dout @ self.weight.T  # dx = dout W^T, (..., fan_in)
+        # end exercise
 
 
 class BatchNorm1d(Layer):
@@ -231,6 +235,7 @@ class BatchNorm1d(Layer):
         # Training mode (lecture 4, "exercise 3"):
         # dx = gamma*invstd/n * (n*dout - sum(dout) - c*xhat*sum(dout*xhat)),
         # with c = n/(n-1) when the variance has Bessel's correction and c = 1 without.
+        # exercise: batchnorm_backward: dx in one expression from dout, xhat, invstd, gamma, n (README 5., lecture 4)
         scale = self.gamma * invstd / n  # (C,)
         correction = n / (n - 1) if self.unbiased else 1.0
         dx = dout * n
@@ -238,6 +243,7 @@ class BatchNorm1d(Layer):
         dx -= xhat * (dxhat_dot * correction)
         dx *= scale
         return dx.reshape(shape)
+        # end exercise
 
     def buffers(self):
         return {"running_mean": self.running_mean, "running_var": self.running_var}
@@ -252,10 +258,12 @@ class Tanh(Layer):
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         self.dout = dout  # kept (a reference, no copy) for lecture 3's gradient histograms
+        # exercise: tanh_backward: dx = dout * (1 - tanh(x)^2), from the saved output self.out (README 5.)
         dx = self.out * self.out
         np.subtract(1.0, dx, out=dx)
         dx *= dout
         return dx
+        # end exercise
 
 
 class FlattenConsecutive(Layer):
@@ -343,13 +351,16 @@ def cross_entropy(logits: np.ndarray, targets: np.ndarray, ignore_index: int | N
     probs = np.exp(shifted)
     sums = probs.sum(axis=1, keepdims=True)  # (N, 1)
     logp_target = shifted[rows, safe] - np.log(sums[:, 0])  # (N,)
+    if keep is not None:
+        logp_target = logp_target[keep]
+    denominator = max(count, 1)
+    # exercise: cross_entropy_backward: make probs dlogits = (softmax - onehot) / count, 0 on ignored rows (README 5.)
     probs /= sums  # softmax, reused as the gradient buffer
     probs[rows, safe] -= 1.0
     if keep is not None:
-        logp_target = logp_target[keep]
         probs *= keep[:, None]
-    denominator = max(count, 1)
     probs *= 1.0 / denominator
+    # end exercise
     return float(-logp_target.sum() / denominator), probs
 
 
@@ -445,6 +456,7 @@ class GRUCell(_RecurrentCell):
         return out
 
     def backward(self, dout):
+        # exercise: gru_step_backward: one step back: add the 6 parameter gradients, return (dx_t, dh_{t-1}) (README 7.)
         E = self.input_size
         a = self.cache.pop()
         dh = dout * (1.0 - a.z)  # direct path h -> h'
@@ -465,3 +477,4 @@ class GRUCell(_RecurrentCell):
         dx += dxh[:, :E]
         dh += dxh[:, E:]
         return dx, dh
+        # end exercise

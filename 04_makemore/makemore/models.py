@@ -184,11 +184,13 @@ class RecurrentLM(_Model):
         B, T = self.cell_input_shape
         dhiddens = self.lm_head.backward(dlogits.reshape(B, T, -1))  # (B, T, H)
         demb = np.empty((B, T, self.config.n_embd), self.start.dtype)  # (B, T, E)
+        # exercise: backprop_through_time: run the cell backward from T-1 to 0, then dstart (README 7.)
         dh = np.zeros((B, self.config.n_hidden), self.start.dtype)  # gradient arriving from step t+1
         for t in reversed(range(T)):  # backpropagation through time
             dx, dh = self.cell.backward(dhiddens[:, t] + dh)
             demb[:, t] = dx
         self.dstart += dh.sum(axis=0, keepdims=True)  # h_0 was broadcast over the batch
+        # end exercise
         self.wte.backward(demb)
 
     def step(self, x_t: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -130,7 +130,7 @@ def seed_spread(values: list[float]) -> dict:
 
 
 def seed_spread_line(model: str, dev_losses: list[float]) -> str:
-    """The one-line summary `seeds` and `makemore.reference` print for several seeds' dev losses."""
+    """The one-line summary the `seeds` and `reference` commands print for several seeds' dev losses."""
     dev, n = seed_spread(dev_losses), len(dev_losses)
     return (
         f"{model} dev loss over {n} seeds: mean {dev['mean']:.4f} (std {dev['std']:.4f}, standard error "
