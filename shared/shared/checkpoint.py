@@ -56,6 +56,9 @@ def save(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], meta: Mappin
     text = json.dumps(dict(meta), allow_nan=False)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a checkpoint gets the usual file mode
     try:
         with os.fdopen(fd, "wb") as f:  # an open file, so numpy appends no second `.npz`
             np.savez(f, **{name: np.asarray(value) for name, value in arrays.items()}, **{META_KEY: np.array(text)})

@@ -176,18 +176,18 @@ def prepare_out(args: argparse.Namespace, *, resumable: bool = False) -> Path:
     return path
 
 
-def header(args: argparse.Namespace, **details) -> None:
-    """Print the run's header line: command, seed, threads, output folder and any `details`."""
+def header(args: argparse.Namespace, file=None, **details) -> None:
+    """Print the run's header line (to stdout, or `file`): command, seed, threads and any `details`."""
     from .threads import describe
 
     parts = [f"{args.command}", f"seed {args.seed}", describe()]
     parts += [f"{key.replace('_', ' ')} {value}" for key, value in details.items()]
-    print(" | ".join(parts), flush=True)
+    print(" | ".join(parts), file=file or sys.stdout, flush=True)
 
 
-def wrote(*paths: str | Path) -> None:
-    """Print where a command wrote its outputs (every command says so)."""
-    print("wrote " + ", ".join(str(p) for p in paths), flush=True)
+def wrote(*paths: str | Path, file=None) -> None:
+    """Print where a command wrote its outputs (every command says so); a filter passes file=sys.stderr."""
+    print("wrote " + ", ".join(str(p) for p in paths), file=file or sys.stdout, flush=True)
 
 
 # --------------------------------------------------------------------------- the parser
@@ -282,16 +282,19 @@ class App:
         return run(args.func, args)
 
 
-def _interrupt_on_sigterm() -> None:
-    """Treat SIGTERM like Ctrl-C, so a command that saves on KeyboardInterrupt saves on both."""
+def _interrupt_on_sigterm():
+    """Treat SIGTERM like Ctrl-C, so a command that saves on KeyboardInterrupt saves on both.
+
+    Returns the previous handler (to restore), or None where no handler could be installed.
+    """
 
     def handler(signum, frame):
         raise KeyboardInterrupt
 
     try:
-        signal.signal(signal.SIGTERM, handler)
+        return signal.signal(signal.SIGTERM, handler)
     except ValueError:  # not the main thread (tests running main() in a worker)
-        pass
+        return None
 
 
 def error_line(error: BaseException) -> str:
@@ -321,7 +324,7 @@ def expected_errors() -> tuple[type[BaseException], ...]:
 def run(func: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
     """Run a parsed command: set threads, make SIGTERM an interrupt, map failures to exit codes."""
     set_threads(getattr(args, "threads", 1))
-    _interrupt_on_sigterm()
+    previous = _interrupt_on_sigterm()
     try:
         status = func(args)
     except KeyboardInterrupt:
@@ -332,7 +335,7 @@ def run(func: Callable[[argparse.Namespace], int | None], args: argparse.Namespa
             error = MemoryError("out of memory; choose smaller sizes")
         print(error_line(error), file=sys.stderr)
         return 2
-    except CLIError as error:  # pragma: no cover - listed above; kept for readers
-        print(error_line(error), file=sys.stderr)
-        return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return int(status or 0)

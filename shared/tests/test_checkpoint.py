@@ -117,3 +117,14 @@ def test_load_json_limits_size_nesting_and_type(tmp_path):
         load_json(path)
     with pytest.raises(CheckpointError, match="over the limit"):
         load_json(path, max_bytes=2)
+
+
+def test_saved_checkpoints_get_the_usual_file_mode(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        path = save(tmp_path / "c.npz", {"w": np.zeros(2)}, {})
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644

@@ -172,3 +172,11 @@ def test_threads_flag_overrides_the_environment(tmp_path):
     assert (two.returncode, one.returncode) == (0, 0), two.stderr + one.stderr
     assert one.stdout.strip() == "1"
     assert two.stdout.strip() in ("2", "None")  # None only where the BLAS hides its pool size
+
+
+def test_main_restores_the_sigterm_handler_it_installed():
+    import signal
+
+    before = signal.getsignal(signal.SIGTERM)
+    make_app([]).main(["train"])
+    assert signal.getsignal(signal.SIGTERM) is before
