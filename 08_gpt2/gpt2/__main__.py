@@ -31,6 +31,8 @@ from shared.cli import (
     wrote,
 )
 
+from .device import DEVICES
+
 REPRO_NAME = "shakespeare_char_cpu"
 REPRO_SEED = 1337
 # nanoGPT README, "I only have a macbook": train_shakespeare_char.py with these CPU overrides.
@@ -52,6 +54,25 @@ REPRO_CONFIG = dict(
     weight_decay=0.1,
     grad_clip=1.0,
 )
+
+# nanoGPT's config/train_shakespeare_char.py (its GPU configuration): keep the best-val checkpoint.
+CONFIGS = {
+    "shakespeare-char-cpu": dict(REPRO_CONFIG, max_iters=500, lr_decay_iters=None),  # = the defaults
+    "shakespeare-char-gpu": dict(  # the CPU run's schedule and optimizer, a larger model, batch and context
+        REPRO_CONFIG,
+        n_layer=6,
+        n_head=6,
+        n_embd=384,
+        block_size=256,
+        batch_size=64,
+        dropout=0.2,
+        max_iters=5000,
+        lr_decay_iters=5000,
+        eval_iters=200,
+        final_eval_iters=200,
+    ),
+}
+CONFIG_DEVICE = {"shakespeare-char-cpu": "cpu", "shakespeare-char-gpu": "cuda"}
 
 # Limits on sizes from flags, far above anything this CPU code trains, so a typo is an error, not a swap storm.
 MAX_SIZE = {"n_layer": 256, "n_head": 256, "n_embd": 16384, "block_size": 65536, "batch_size": 1 << 20}
@@ -93,16 +114,24 @@ def _train_type(name: str, value):
 def cmd_train(args) -> None:
     from .train import TrainConfig, train
 
-    options = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if f.name != "seed"}
+    preset, defaults = CONFIGS.get(args.config, {}), TrainConfig()
+    options = {}
+    for f in fields(TrainConfig):
+        if f.name != "seed":  # an option given on the command line wins over the --config preset
+            given = getattr(args, f.name)
+            options[f.name] = given if given is not None else preset.get(f.name, getattr(defaults, f.name))
     cfg = TrainConfig(**options, seed=args.seed)
+    device = args.device or CONFIG_DEVICE.get(args.config, "cpu")
+    keep_best = args.config == "shakespeare-char-gpu"
     out = Path(args.out) if args.out else Path("runs") / args.folder / args.command
     resume = None
     if args.resume is not None:
         resume = out / "ckpt.npz" if args.resume == "" else Path(args.resume)
     own_run = resume is not None and resume.resolve().parent == out.resolve()
     out = prepare_out(args, resumable=own_run)
-    header(args, out=out)
-    train(cfg, out, resume=resume)
+    header(args, out=out, device=device, config=args.config or "defaults")
+    max_seconds = None if args.max_minutes is None else 60 * args.max_minutes
+    train(cfg, out, resume=resume, device=device, keep_best=keep_best, max_seconds=max_seconds)
     wrote(out / "results.json", out / "loss.png", out / "ckpt.npz", out / "model")
 
 
@@ -144,6 +173,13 @@ def cmd_sample(args) -> None:
     if args.top_p is not None and not 0 < args.top_p <= 1:
         raise CLIError(f"--top-p must be in (0, 1], got {args.top_p}")
     model = GPT.from_pretrained(args.model)
+    if args.device != "cpu":
+        from .device import array_module
+
+        xp = array_module(args.device)
+        for p in model.params.values():
+            p.data = xp.asarray(p.data)
+        model.device, model.xp = args.device, xp
     tokenizer = load_tokenizer_file(Path(args.model) / "tokenizer.json")
     if tokenizer.vocab_size > model.config.vocab_size:
         raise ValueError(
@@ -228,7 +264,7 @@ def _add_train_options(parser: argparse.ArgumentParser) -> None:
         kind = _train_type(f.name, value)
         choices = ("char", "gpt2") if f.name == "tokenizer" else None
         text = f"{TRAIN_HELP.get(f.name, '')} (default: {value})".strip()
-        parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=value, choices=choices, help=text)
+        parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind, default=None, choices=choices, help=text)
     parser.add_argument(
         "--resume",
         nargs="?",
@@ -237,6 +273,11 @@ def _add_train_options(parser: argparse.ArgumentParser) -> None:
         metavar="CKPT",
         help="continue from a ckpt.npz (no value: the one in --out)",
     )
+    parser.add_argument(
+        "--config", choices=sorted(CONFIGS), default=None, help="a preset of the options above (nanoGPT's configs)"
+    )
+    parser.add_argument("--device", choices=DEVICES, default=None, help="cpu (NumPy) or cuda (CuPy; default: cpu)")
+    parser.add_argument("--max-minutes", type=positive_float, default=None, help="stop training after this long")
 
 
 train_parser = app.command(
@@ -257,6 +298,7 @@ sample_parser.add_argument("--temperature", type=non_negative_float, default=1.0
 sample_parser.add_argument("--top-k", type=positive_int, default=None)
 sample_parser.add_argument("--top-p", type=positive_float, default=None, help="nucleus mass in (0, 1]")
 sample_parser.add_argument("--no-cache", action="store_true", help="recompute the prefix for every token")
+sample_parser.add_argument("--device", choices=DEVICES, default="cpu", help="cpu (NumPy) or cuda (CuPy)")
 sample_parser.add_argument(
     "--sliding-window", action="store_true", help="keep going past n_positions by dropping the oldest tokens"
 )
@@ -279,6 +321,15 @@ def _add_bench_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeats", type=bounded_int(1, 100), default=3)
     parser.add_argument("--prompt-tokens", type=bounded_int(1, 1023), default=512, help="generate: prompt length")
     parser.add_argument("--new-tokens", type=bounded_int(1, 1023), default=64, help="generate: tokens to produce")
+    parser.add_argument(
+        "--device", choices=DEVICES, default="cpu", help="cpu (NumPy, PyTorch CPU) or cuda (CuPy, CUDA)"
+    )
+    parser.add_argument(
+        "--train-shape",
+        choices=("cpu", "gpu"),
+        default="cpu",
+        help="train: nanoGPT's CPU or GPU config's shape",
+    )
 
 
 BENCH_NAMES = ["forward", "generate", "train", "reference_train"]  # bench.BENCHES, named without importing it

@@ -115,17 +115,26 @@ def bench_generate(repeats: int, threads: int, prompt_len: int = 512, new_tokens
     return result
 
 
-def bench_train(repeats: int, threads: int) -> dict:
+TRAIN_SHAPES = {  # nanoGPT's shakespeare_char: the CPU overrides, and the GPU config (without dropout here)
+    "cpu": (dict(vocab_size=65, n_positions=64, n_embd=128, n_layer=4, n_head=4), 12),
+    "gpu": (dict(vocab_size=65, n_positions=256, n_embd=384, n_layer=6, n_head=6), 64),
+}
+
+
+def bench_train(repeats: int, threads: int, device: str = "cpu", shape: str = "cpu") -> dict:
     import numpy as np
 
     from .model import GPT, GPTConfig
     from .optim import AdamW, clip_grad_norm
 
-    config = GPTConfig(vocab_size=65, n_positions=64, n_embd=128, n_layer=4, n_head=4)
-    model = GPT(config, seed=0)
+    sizes, batch = TRAIN_SHAPES[shape]
+    config = GPTConfig(**sizes)
+    T = config.n_positions
+    model = GPT(config, seed=0, device=device)
     optimizer = AdamW(model.params, lr=1e-3, betas=(0.9, 0.99), weight_decay=0.1)
     rng = np.random.default_rng(0)
-    x, y = rng.integers(0, 65, (12, 64)), rng.integers(0, 65, (12, 64))
+    x, y = rng.integers(0, 65, (batch, T)), rng.integers(0, 65, (batch, T))
+    sync = model.xp.cuda.Device().synchronize if device == "cuda" else (lambda: None)
 
     def ours_step():
         model(x, y)
@@ -133,16 +142,20 @@ def bench_train(repeats: int, threads: int) -> dict:
         clip_grad_norm(model.parameters(), 1.0)
         optimizer.step()
         model.zero_grad()
+        sync()
 
     torch, transformers = _torch(threads)
     torch_step = None
     if torch is not None:
-        hf = _hf_model(transformers, torch, config).train()
+        where = "cuda" if device == "cuda" else "cpu"
+        hf = _hf_model(transformers, torch, config).to(where).train()
         params = list(hf.parameters())
         groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": 0.1},
                   {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]  # fmt: skip
         torch_opt = torch.optim.AdamW(groups, lr=1e-3, betas=(0.9, 0.99))
-        tx, ty = torch.tensor(x), torch.tensor(y)
+        tx, ty = torch.tensor(x).to(where), torch.tensor(y).to(where)
+        if device == "cuda":
+            torch.backends.cuda.matmul.allow_tf32 = True  # as nanoGPT (and CUPY_TF32=1 for ours)
 
         def torch_step():
             logits = hf(tx).logits
@@ -151,9 +164,11 @@ def bench_train(repeats: int, threads: int) -> dict:
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             torch_opt.step()
             torch_opt.zero_grad(set_to_none=True)
+            if device == "cuda":
+                torch.cuda.synchronize()
 
     ours, theirs = _best_times(ours_step, torch_step, 5 * repeats)  # short steps: more repeats
-    result = {"ours_step_seconds": ours}
+    result = {"device": device, "shape": shape, "tokens_per_step": batch * T, "ours_step_seconds": ours}
     if torch is not None:
         result.update(torch_step_seconds=theirs, time_ratio=ours / theirs)
     return result
@@ -225,10 +240,15 @@ def run_benches(args, out: Path) -> Path:
     if args.prompt_tokens + args.new_tokens > 1024:
         raise ValueError("--prompt-tokens + --new-tokens must fit GPT-2's context of 1024")
     results = {}
-    for name in args.only or ["forward", "generate", "train"]:
+    names = args.only or (["forward", "generate", "train"] if args.device == "cpu" else ["train"])
+    if args.device != "cpu" and names != ["train"]:
+        raise ValueError("--device cuda measures the training step only (--only train)")
+    for name in names:
         print(f"--- {name} (threads={args.threads}) ---", flush=True)
         if name == "generate":
             results[name] = bench_generate(args.repeats, args.threads, args.prompt_tokens, args.new_tokens)
+        elif name == "train":
+            results[name] = bench_train(args.repeats, args.threads, args.device, args.train_shape)
         else:
             results[name] = BENCHES[name](args.repeats, args.threads)
         for key, value in results[name].items():

@@ -27,6 +27,7 @@ from shared.checkpoint import CheckpointError as FileError
 from shared.checkpoint import load_json
 from shared.checks import check_memory
 
+from .device import to_numpy
 from .model import GPT, CheckpointError, GPTConfig
 from .safetensors_io import SafetensorsError, _parse_header, read_safetensors, write_safetensors
 
@@ -108,7 +109,7 @@ def save_pretrained(model: GPT, path: str | os.PathLike) -> Path:
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     (path / "config.json").write_text(json.dumps(config_to_hf(model.config), indent=2) + "\n")
-    tensors = {name: p.data.astype(np.float32, copy=False) for name, p in model.params.items()}
+    tensors = {name: to_numpy(p.data).astype(np.float32, copy=False) for name, p in model.params.items()}
     write_safetensors(path / "model.safetensors", tensors, metadata={"format": "pt"})
     return path
 

@@ -57,11 +57,12 @@ def encoder_backward(dx: np.ndarray, cache, dwte: np.ndarray, dwpe: np.ndarray) 
     idx, pos = cache
     xp = xp_of(dwte)
     C = dx.shape[-1]
+    scatter_add = xp.add.at if hasattr(xp.add, "at") else __import__("cupyx").scatter_add  # older CuPy
     if pos.ndim == 1:
         dwpe[pos] += dx.sum(axis=0)  # (T, C): each position appears once per batch row
     else:
-        xp.add.at(dwpe, pos.reshape(-1), dx.reshape(-1, C))
-    xp.add.at(dwte, idx.reshape(-1), dx.reshape(-1, C))  # a token may repeat: add, do not assign
+        scatter_add(dwpe, pos.reshape(-1), dx.reshape(-1, C))
+    scatter_add(dwte, idx.reshape(-1), dx.reshape(-1, C))  # a token may repeat: add, do not assign
 
 
 def layernorm_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float):

@@ -32,6 +32,7 @@ from shared.results import write_results
 from shared.seeding import make_rng
 from shared.timing import matmul_gflops
 
+from .device import array_module, to_numpy
 from .model import GPT, GPTConfig
 from .optim import AdamW, clip_grad_norm, cosine_lr
 from .sample import generate
@@ -189,8 +190,8 @@ CHECKPOINT_KEYS = (
 
 def save_checkpoint(path: Path, model: GPT, optimizer: AdamW, cfg: TrainConfig, tokenizer, state: dict) -> None:
     """Weights, AdamW moments, the generators' states and the loss history (atomic: shared.checkpoint)."""
-    arrays = {f"param/{name}": p.data for name, p in model.params.items()}
-    arrays.update(optimizer.state_arrays())
+    arrays = {f"param/{name}": to_numpy(p.data) for name, p in model.params.items()}
+    arrays.update({name: to_numpy(array) for name, array in optimizer.state_arrays().items()})
     meta = {
         "train_config": asdict(cfg),
         "model_config": asdict(model.config),
@@ -198,7 +199,7 @@ def save_checkpoint(path: Path, model: GPT, optimizer: AdamW, cfg: TrainConfig, 
         "step": state["step"],
         "adam_steps": optimizer.step_count,
         "data_rng": state["data_rng"].bit_generator.state,
-        "dropout_rng": model.dropout_rng.bit_generator.state,
+        "dropout_rng": model.dropout_rng.bit_generator.state if model.xp is np else None,  # CuPy's: not saved
         "history": state["history"],
     }
     checkpoint.save(path, arrays, meta)
@@ -261,9 +262,24 @@ class _StopRequest:
 # --------------------------------------------------------------------------- the loop
 
 
-def train(cfg: TrainConfig, out: Path, resume: str | Path | None = None, text: str | None = None, log=print) -> dict:
-    """Train (or resume) and return the metrics written to results.json."""
+def train(
+    cfg: TrainConfig,
+    out: Path,
+    resume: str | Path | None = None,
+    text: str | None = None,
+    log=print,
+    device: str = "cpu",
+    keep_best: bool = False,
+    max_seconds: float | None = None,
+) -> dict:
+    """Train (or resume) and return the metrics written to results.json.
+
+    `device`: "cpu" (NumPy) or "cuda" (CuPy). `keep_best`: write the checkpoint only when the
+    validation loss improves (nanoGPT's default for shakespeare_char). `max_seconds`: stop early,
+    with the usual final evaluation, once training has run this long.
+    """
     started = time.perf_counter()
+    array_module(device)  # a missing GPU is an error before the data is read
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     meta = arrays = None
@@ -288,7 +304,7 @@ def train(cfg: TrainConfig, out: Path, resume: str | Path | None = None, text: s
         dropout=cfg.dropout,
     )
     check_memory(estimate_bytes(cfg, tokenizer.vocab_size), "this model and batch size")
-    model = GPT(model_cfg, seed=cfg.seed)
+    model = GPT(model_cfg, seed=cfg.seed, device=device)
     optimizer = AdamW(model.params, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
     data_rng = make_rng(cfg.seed + 1)
     history = {"iter": [], "loss": [], "eval_iter": [], "train_loss": [], "val_loss": []}
@@ -302,11 +318,12 @@ def train(cfg: TrainConfig, out: Path, resume: str | Path | None = None, text: s
                 raise ValueError(f"--resume: checkpoint tensor {key} is missing or has the wrong shape")
             if not np.isfinite(arrays[key]).all():
                 raise ValueError(f"--resume: checkpoint tensor {key} holds NaN or infinity")
-            p.data[...] = arrays[key]
+            p.data[...] = model.xp.asarray(arrays[key])
         optimizer.load_state_arrays(arrays, meta["adam_steps"])
         try:
             data_rng.bit_generator.state = meta["data_rng"]
-            model.dropout_rng.bit_generator.state = meta["dropout_rng"]
+            if meta["dropout_rng"] is not None and model.xp is np:
+                model.dropout_rng.bit_generator.state = meta["dropout_rng"]
         except (TypeError, ValueError, KeyError) as error:
             raise ValueError(f"--resume: the checkpoint's generator states are invalid ({error!r})") from None
         history = meta["history"]
@@ -316,7 +333,7 @@ def train(cfg: TrainConfig, out: Path, resume: str | Path | None = None, text: s
     n_params = model.num_parameters()
     tokens_per_iter = cfg.batch_size * cfg.block_size * cfg.grad_accum
     flops_per_iter = flops_per_token(model, cfg.block_size) * tokens_per_iter
-    peak = matmul_peak_flops()
+    peak = matmul_peak_flops() if device == "cpu" else float("nan")  # MFU against the CPU's matmul rate
     log(
         f"model: {n_params / 1e6:.2f}M parameters, vocab {tokenizer.vocab_size}, {len(train_ids):,} train / "
         f"{len(val_ids):,} val tokens; {tokens_per_iter} tokens/iter; matmul peak {peak / 1e9:.0f} GFLOP/s"
@@ -326,14 +343,17 @@ def train(cfg: TrainConfig, out: Path, resume: str | Path | None = None, text: s
     step_times: list[float] = []
     stop = _StopRequest()
     try:
+        last, best_val = cfg.max_iters, min(history["val_loss"], default=float("inf"))
         for step in range(start_step, cfg.max_iters + 1):
+            if max_seconds is not None and last == cfg.max_iters and time.perf_counter() - started > max_seconds:
+                last = step  # out of time: evaluate, save and finish here
             if stop.requested:  # SIGINT/SIGTERM: save this iteration's state, which resumes exactly
                 state = {"step": step, "data_rng": data_rng, "history": history}
                 save_checkpoint(out / "ckpt.npz", model, optimizer, cfg, tokenizer, state)
                 progress.close()
                 log(f"interrupted at iteration {step}; saved {out / 'ckpt.npz'}; continue with --resume")
                 raise KeyboardInterrupt
-            if step % cfg.eval_interval == 0 or step == cfg.max_iters:
+            if step % cfg.eval_interval == 0 or step == last:
                 train_loss = evaluate(model, train_ids, cfg, cfg.eval_iters, cfg.seed + 2)
                 val_loss = evaluate(model, val_ids, cfg, cfg.eval_iters, cfg.seed + 3)
                 if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
@@ -346,9 +366,11 @@ def train(cfg: TrainConfig, out: Path, resume: str | Path | None = None, text: s
                     history["train_loss"].append(train_loss)
                     history["val_loss"].append(val_loss)
                 progress.write(f"step {step}: train loss {train_loss:.4f}, val loss {val_loss:.4f}")
-                state = {"step": step, "data_rng": data_rng, "history": history}
-                save_checkpoint(out / "ckpt.npz", model, optimizer, cfg, tokenizer, state)
-            if step == cfg.max_iters:
+                if not keep_best or val_loss < best_val:
+                    state = {"step": step, "data_rng": data_rng, "history": history}
+                    save_checkpoint(out / "ckpt.npz", model, optimizer, cfg, tokenizer, state)
+                best_val = min(best_val, val_loss)
+            if step == last:
                 break
             tick = time.perf_counter()
             lr = cosine_lr(step, cfg.lr, cfg.min_lr, cfg.warmup_iters, cfg.decay_iters)
@@ -416,11 +438,15 @@ def train(cfg: TrainConfig, out: Path, resume: str | Path | None = None, text: s
     metrics = {
         "val_loss": final_val,
         "train_loss": final_train,
-        "iters": cfg.max_iters,
+        "iters": last,
         "parameters": n_params,
         "step_seconds_median": median_step if step_times else None,
         "tokens_per_second": tokens_per_iter / median_step if step_times else None,
         "mfu": flops_per_iter / median_step / peak if step_times else None,
     }
+    if keep_best or device != "cpu":
+        metrics.update(best_val_loss=best_val, device=device)
+    if device != "cpu":
+        metrics["mfu"] = None
     write_results(out, metrics, time.perf_counter() - started, cfg.seed)
     return metrics

@@ -106,3 +106,26 @@ def test_bench_runs_with_the_threads_it_is_given(tmp_path, capsys, threads):
     out = capsys.readouterr().out
     assert f"threads: {threads}" in out and f"--- train (threads={threads}) ---" in out
     assert "ours_step_seconds" in json.loads((tmp_path / "bench.json").read_text())["train"]
+
+
+def test_a_config_preset_fills_the_options_not_given(monkeypatch):
+    import gpt2.__main__ as cli
+
+    seen = {}
+    monkeypatch.setattr("gpt2.train.train", lambda cfg, out, **kwargs: seen.update(cfg=cfg, **kwargs))
+    monkeypatch.setattr(cli, "prepare_out", lambda args, resumable=False: __import__("pathlib").Path("unused"))
+    monkeypatch.setattr(cli, "wrote", lambda *paths: None)
+    assert main(["train", "--config", "shakespeare-char-gpu", "--device", "cpu", "--n-layer", "2"]) == 0
+    cfg = seen["cfg"]
+    assert (cfg.n_layer, cfg.n_head, cfg.n_embd, cfg.block_size, cfg.batch_size) == (2, 6, 384, 256, 64)
+    assert (cfg.dropout, cfg.max_iters, cfg.eval_iters, cfg.beta2) == (0.2, 5000, 200, 0.99)
+    assert seen["keep_best"] and seen["device"] == "cpu"
+
+
+def test_cuda_without_cupy_or_a_gpu_is_a_clear_error(tmp_path, capsys):
+    from gpt2.device import gpu_available
+
+    if gpu_available():
+        pytest.skip("a GPU is present")
+    assert main(["train", "--device", "cuda", "--out", str(tmp_path / "r")]) == 2
+    assert "needs CuPy and an NVIDIA GPU" in capsys.readouterr().err
