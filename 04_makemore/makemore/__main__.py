@@ -1,6 +1,6 @@
 """Character-level language models on names (makemore, Zero to Hero lectures 2-5) in NumPy.
 
-python -m makemore                                # train: the lecture-2 MLP, 200k steps (about 20 s)
+python -m makemore                                # train: the lecture-2 MLP, 200k steps
 python -m makemore train --model wavenet          # any of: bigram-count bigram-nn mlp mlp-bn wavenet rnn gru
 python -m makemore sample runs/04_makemore/train/model.npz
 python -m makemore repro [--only mlp ...]         # every model with the lecture's settings -> results.json
@@ -229,7 +229,7 @@ def cmd_repro(args) -> int:
     header(args, rows=" ".join(args.only or ALL_MODELS), out=out)
     started = time.perf_counter()
     names, split = load_split(args)
-    results = {}
+    results, first_seed = {}, args.seeds[0] if args.seeds else args.seed
     for name in args.only or ALL_MODELS:
         t0 = time.perf_counter()
         if args.seeds:  # each row once per seed, and the spread
@@ -242,7 +242,7 @@ def cmd_repro(args) -> int:
             results[name] = run_one(name, split, names, args, out / name)
         results[name]["seconds"] = round(time.perf_counter() - t0, 1)
         say(f"{name} finished in {results[name]['seconds']:.1f} s")
-        path = write_results(out, results, time.perf_counter() - started, args.seed)  # after each model
+        path = write_results(out, results, time.perf_counter() - started, first_seed)  # after each model
     say(f"finished in {time.perf_counter() - started:.1f} s")
     wrote(path)
     return 0

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from shared.checks import check_memory
+
 __all__ = [
     "CHARS",
     "VOCAB_SIZE",
@@ -94,7 +96,7 @@ def load_names(path: str | os.PathLike | None = None) -> list[str]:
         return parse_names(read_text("names.txt"), "names.txt")
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"names file {path} does not exist")
+        raise FileNotFoundError(f"names file {path} does not exist or is not a file")
     if path.stat().st_size > MAX_NAMES_BYTES:
         raise ValueError(
             f"names file {path} is {path.stat().st_size:,} bytes, over the limit of {MAX_NAMES_BYTES:,} "
@@ -161,8 +163,11 @@ def build_dataset(names: list[str], block_size: int) -> tuple[np.ndarray, np.nda
         raise ValueError(f"block_size must be >= 1, got {block_size}")
     if not names:
         return np.zeros((0, block_size), np.int64), np.zeros(0, np.int64)
-    flat, starts = _flat_with_ends(names)
     lengths = np.array([len(n) for n in names], dtype=np.int64)
+    # X, Y and the index arrays below: about (block_size + 8) int64 per pair, checked before building them
+    pairs = int(lengths.sum()) + len(names)
+    check_memory(8 * pairs * (block_size + 8), f"the context windows of {len(names):,} names")
+    flat, starts = _flat_with_ends(names)
     counts = lengths + 1  # targets per name: its characters and the end token
     name_of = np.repeat(np.arange(len(names)), counts)  # (N,)
     offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)  # position in name

@@ -1,4 +1,4 @@
-"""Training, evaluation, sampling and checkpoints for the neural models.
+"""Training, evaluation and sampling for the neural models (checkpoints: `checkpoint.py`).
 
 The loop is lecture 2's: sample a minibatch of (context, next character) pairs, forward,
 cross-entropy, hand-written backward, SGD with a step decay. The recurrent models use

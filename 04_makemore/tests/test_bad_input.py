@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from makemore.__main__ import main
 from makemore.checkpoint import save_model
+from makemore.data import build_dataset
 from makemore.models import ModelConfig, build_model
 from makemore.train import check_batch, evaluate
 
@@ -178,3 +179,5 @@ def test_a_batch_that_does_not_fit_in_memory_is_refused(monkeypatch):
     monkeypatch.setattr("shared.checks.available_memory", lambda: 100 * 2**20)
     with pytest.raises(ValueError, match="GiB of memory"):
         check_batch(config, 100_000, 182_625)
+    with pytest.raises(ValueError, match="context windows of 300,000 names"):  # before the arrays are built
+        build_dataset(["abcdefghij" * 10] * 300_000, 8)
