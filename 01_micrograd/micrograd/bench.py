@@ -88,14 +88,20 @@ def load_reference(location: str | None = None) -> tuple[types.ModuleType, types
     His nn.py says `from micrograd.engine import Value`; while it runs, `micrograd.engine`
     in sys.modules points at his engine, and is restored to ours right after.
     """
-    texts, origin = _read_reference_sources(location)
+    try:
+        texts, origin = _read_reference_sources(location)
+    except UnicodeDecodeError as error:
+        raise ReferenceNotFoundError(f"Karpathy's micrograd sources are not UTF-8 text ({error.reason})") from None
     modules = {}
     for name in SOURCES:
         module = types.ModuleType("karpathy_" + name[:-3].replace("/", "."))
         module.__file__ = f"{origin}:{name}"
         modules[name] = module
     engine, nn = modules[SOURCES[0]], modules[SOURCES[1]]
-    exec(compile(texts[SOURCES[0]], engine.__file__, "exec"), engine.__dict__)
+    try:
+        exec(compile(texts[SOURCES[0]], engine.__file__, "exec"), engine.__dict__)
+    except Exception as error:  # a broken file (SyntaxError, ...) is bad input, not a crash of ours
+        raise ReferenceNotFoundError(f"could not load Karpathy's micrograd from {origin}: {error}") from error
     saved = sys.modules.get("micrograd.engine")
     sys.modules["micrograd.engine"] = engine
     try:

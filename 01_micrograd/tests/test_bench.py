@@ -60,6 +60,23 @@ def test_missing_or_malformed_reference_is_a_clear_error(tmp_path):
         load_reference(str(tmp_path))
 
 
+@pytest.mark.parametrize(
+    ("engine", "message"),
+    [(b"def (\n", "could not load Karpathy's micrograd"), (b"x = '\xff\xfe'\n", "not UTF-8 text")],
+)
+def test_a_reference_that_does_not_compile_or_decode_is_one_error_line(tmp_path, capsys, engine, message):
+    wheel = tmp_path / "micrograd-0.1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("micrograd/engine.py", engine)
+        archive.writestr("micrograd/nn.py", FAKE_NN)
+    with pytest.raises(ReferenceNotFoundError, match=message):
+        load_reference(str(wheel))
+    argv = ["bench", "--reference", str(wheel), "--steps", "1", "--graph-points", "4", "--repeats", "1"]
+    assert main([*argv, "--skip-torch", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and message in err, err
+
+
 def test_bench_runs_without_the_reference_and_says_so(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("MICROGRAD_REFERENCE", raising=False)
     monkeypatch.setattr("importlib.metadata.distribution", lambda name: (_ for _ in ()).throw(
