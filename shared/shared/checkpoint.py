@@ -155,8 +155,11 @@ def _depth(value, limit: int, depth: int = 0) -> int:
 
 
 def _parse_json(text: str, where: str, *, want_object: bool = True):
+    def refuse(constant: str):
+        raise CheckpointError(f"{where} holds {constant}, which is not a number a config may hold")
+
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=refuse)
     except RecursionError:
         raise CheckpointError(f"{where} is nested too deeply to be a config") from None
     except json.JSONDecodeError as error:

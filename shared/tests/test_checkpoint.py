@@ -128,3 +128,11 @@ def test_saved_checkpoints_get_the_usual_file_mode(tmp_path):
     finally:
         os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_nan_and_infinity_in_json_are_refused(tmp_path):
+    path = tmp_path / "config.json"
+    for text in ('{"eps": NaN}', '{"eps": Infinity}', '{"eps": -Infinity}'):
+        path.write_text(text)
+        with pytest.raises(CheckpointError, match="not a number"):
+            load_json(path)
