@@ -89,7 +89,7 @@ def cmd_prepro(args) -> None:
         path = default_path(args.seed)
     if path.exists() and not path.is_file():
         raise CLIError(f"{path} is not a file")
-    header(args, file=path)
+    header(args, prepro_file=path)  # not file=: header() takes that as its stream
     if path.is_file() and not args.force:
         print(f"prepro: {path} exists (use --force to rebuild)")
     else:
@@ -201,7 +201,7 @@ repro_parser.add_argument("--assets", action="store_true", help=f"copy the rows'
 
 
 def cmd_sweep(args) -> None:
-    from .sweep import choose, sweep
+    from .sweep import choose, holdout_split, sweep
 
     started = time.perf_counter()
     seeds = args.seeds or ([args.seed] if args.seed is not None else [1, 2, 3])  # --seed N: that one seed
@@ -211,6 +211,7 @@ def cmd_sweep(args) -> None:
     header(args, seeds=" ".join(map(str, seeds)), jobs=args.jobs, out=out)
     base = with_overrides(FAITHFUL, passes=args.passes, tanh=args.tanh, optimizer=args.optimizer)
     held = args.holdout
+    holdout_split(data, held)  # refuses a holdout that leaves no digits on one side, before anything is printed
     print(f"sweep: training on the first {len(data['x_train']) - held} training digits, validating on the last {held}")
     log = functools.partial(print, flush=True)
     rows = sweep(base, data, args.lrs, args.decays, seeds, args.holdout, log=log, jobs=args.jobs)

@@ -173,7 +173,8 @@ def load_prepro(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """
     path = Path(path)
     if not path.is_file():
-        raise DataFormatError(f"prepro file {path} does not exist; build it: python -m lecun1989 prepro")
+        what = "is a folder, not a file" if path.is_dir() else "does not exist"
+        raise DataFormatError(f"prepro file {path} {what}; build it: python -m lecun1989 prepro")
     try:
         arrays, _ = load_arrays(path, MAX_PREPRO_BYTES, require_meta=False)
     except CheckpointError as error:

@@ -68,8 +68,12 @@ def test_bad_flags_are_one_error_line(argv, words, capsys):
 
 def test_sweep_refuses_a_decay_above_one_and_a_holdout_too_large(prepro_file, tmp_path, capsys):
     base = ["sweep", "--data", str(prepro_file), "--lrs", "0.01", "--seeds", "0", "--passes", "1"]
-    assert "decays must be in (0, 1]" in run_main([*base, "--decays", "2", "--out", str(tmp_path / "a")], capsys)
-    assert "holdout must be between" in run_main([*base, "--holdout", "5000", "--out", str(tmp_path / "b")], capsys)
+    decays = [*base, "--holdout", "100", "--decays", "2", "--out", str(tmp_path / "a")]
+    assert "decays must be in (0, 1]" in run_main(decays, capsys)
+    assert main([*base, "--holdout", "5000", "--out", str(tmp_path / "b")]) == 2
+    out, err = capsys.readouterr()
+    assert err.startswith("error: holdout must be between") and err.count("\n") == 1, err
+    assert "training on the first" not in out  # refused before the line that would print a negative count
 
 
 # --------------------------------------------------------------------------- outputs

@@ -98,6 +98,11 @@ def test_missing_prepro_file_is_a_clear_error(tmp_path):
         load_prepro(tmp_path / "nothing.npz")
 
 
+def test_a_folder_given_as_the_prepro_file_is_named_a_folder(tmp_path):
+    with pytest.raises(DataFormatError, match="is a folder, not a file"):
+        load_prepro(tmp_path)
+
+
 def test_corrupt_prepro_file_is_a_clear_error(tmp_path):
     path = tmp_path / "bad.npz"
     path.write_bytes(b"this is not a zip file")
