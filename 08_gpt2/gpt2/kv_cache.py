@@ -73,6 +73,7 @@ def attention_cached(qkv: np.ndarray, n_head: int, cache: KVCache, layer: int):
     C = C3 // 3
     hs = C // n_head
     q, k, v = (qkv[..., i * C : (i + 1) * C].reshape(B, Tn, n_head, hs).transpose(0, 2, 1, 3) for i in range(3))
+    # exercise: cached_attention: append k, v to the cache, attend over it (README: KV cache, sampling)
     start, end = cache.length, cache.length + Tn
     cache.k[layer, :, :, start:end] = k
     cache.v[layer, :, :, start:end] = v
@@ -84,6 +85,7 @@ def attention_cached(qkv: np.ndarray, n_head: int, cache: KVCache, layer: int):
     att = np.where(visible, att, -np.inf)  # (B, nh, Tn, end)
     softmax_lastaxis_(att)
     y = att @ values  # (B, nh, Tn, hs)
+    # end exercise
     return y.transpose(0, 2, 1, 3).reshape(B, Tn, C), None
 
 

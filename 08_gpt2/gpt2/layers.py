@@ -83,9 +83,11 @@ def layernorm_backward(dout: np.ndarray, cache):
     C = dout.shape[-1]
     dw = np.einsum("ij,ij->j", dout.reshape(-1, C), xhat.reshape(-1, C))  # (C,)
     db = dout.reshape(-1, C).sum(axis=0)  # (C,)
+    # exercise: layernorm_backward: dx from dout, xhat, rstd and w (README: The backward pass)
     dxhat = dout * w  # (B, T, C)
     dx = dxhat - dxhat.mean(axis=-1, keepdims=True) - xhat * (dxhat * xhat).mean(axis=-1, keepdims=True)
     dx *= rstd
+    # end exercise
     return dx, dw, db
 
 
@@ -129,6 +131,7 @@ def gelu_forward(x: np.ndarray):
 def gelu_backward(dout: np.ndarray, cache) -> np.ndarray:
     """d/dx [0.5 x (1 + t)] = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 * 0.044715 x^2)."""
     x, t = cache
+    # exercise: gelu_backward: dout * d gelu(x)/dx, t = tanh(c (x + 0.044715 x^3)) (README: The backward pass)
     local = x * x
     local *= 3 * 0.044715
     local += 1.0
@@ -141,6 +144,7 @@ def gelu_backward(dout: np.ndarray, cache) -> np.ndarray:
     local += sech2
     local += 0.5
     local *= dout
+    # end exercise
     return local
 
 
@@ -202,9 +206,11 @@ def attention_backward(dy: np.ndarray, cache) -> np.ndarray:
     dv = att_drop.transpose(0, 1, 3, 2) @ dy  # (B, nh, T, hs)
     datt = dropout_backward(datt, mask)
     # softmax: dS = A * (dA - sum(dA * A)); masked entries have A = 0, so their gradient is 0.
+    # exercise: softmax_backward: dS = A * (dA - sum_j dA A) (README: The backward pass)
     dpre = datt
     dpre -= np.einsum("bhij,bhij->bhi", datt, att)[..., None]
     dpre *= att
+    # end exercise
     dq = dpre @ k  # (B, nh, T, hs)
     dq *= scale
     dk = dpre.transpose(0, 1, 3, 2) @ q  # (B, nh, T, hs)
@@ -235,6 +241,7 @@ def crossentropy_forward(logits: np.ndarray, targets: np.ndarray):
 def crossentropy_backward(cache, dloss: float = 1.0) -> np.ndarray:
     """dlogits = (softmax - onehot(target)) / n_kept on kept rows, 0 on ignored ones."""
     probs, t, keep, shape = cache
+    # exercise: crossentropy_backward: (softmax - onehot) / n_kept, 0 on ignored rows (README: The backward pass)
     dlogits = probs  # reuse the buffer: the cache is consumed
     dlogits[keep, t[keep]] -= 1.0
     if keep.size != len(t):
@@ -242,6 +249,7 @@ def crossentropy_backward(cache, dloss: float = 1.0) -> np.ndarray:
         ignored[keep] = False
         dlogits[ignored] = 0.0
     dlogits *= dloss / keep.size
+    # end exercise
     return dlogits.reshape(shape)
 
 

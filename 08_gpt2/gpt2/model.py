@@ -118,6 +118,7 @@ def block_forward(x, w: dict, eps: float, attend, drop: float = 0.0, rng=None):
 def block_backward(dx, acts: dict):
     """The block's backward: dx (B, T, C) at its output -> dx at its input, and the gradient of every parameter."""
     g = {}
+    # exercise: block_backward: the layers' backwards in reverse, plus residuals (README: The backward pass)
     # MLP branch: x = x + drop(proj(gelu(fc(ln_2(x)))))
     dh, g["mlp.c_proj.weight"], g["mlp.c_proj.bias"] = linear_backward(
         dropout_backward(dx, acts["drop_mlp"]), acts["mlp_proj"]
@@ -133,6 +134,7 @@ def block_backward(dx, acts: dict):
     dqkv = attention_backward(da, acts["attn"])
     dh, g["attn.c_attn.weight"], g["attn.c_attn.bias"] = linear_backward(dqkv, acts["c_attn"])
     dh, g["ln_1.weight"], g["ln_1.bias"] = layernorm_backward(dh, acts["ln_1"])
+    # end exercise
     return dx + dh, g
 
 

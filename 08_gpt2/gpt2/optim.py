@@ -53,6 +53,7 @@ class AdamW:
             g, m, v = p.grad, self.m[name], self.v[name]
             if self.decays[name] and self.weight_decay:
                 p.data *= 1 - lr * self.weight_decay  # decoupled weight decay
+            # exercise: adamw_update: Adam's moments and bias-corrected step (README: How to run)
             m *= beta1
             m += (1 - beta1) * g  # first moment
             v *= beta2
@@ -61,6 +62,7 @@ class AdamW:
             denom /= root_correction
             denom += self.eps
             p.data -= step_size * (m / denom)
+            # end exercise
 
     def state_arrays(self) -> dict[str, np.ndarray]:
         """Moments as flat named arrays (for an .npz checkpoint)."""
