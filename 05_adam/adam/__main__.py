@@ -247,9 +247,15 @@ def run_toy(out: Path, steps: int, seed: int, assets: str | None = None) -> None
 
 
 def _check_assets(args) -> None:
-    """--assets DIR must be a folder (or not exist yet): checked before the run, not after it."""
-    if args.assets and Path(args.assets).exists() and not Path(args.assets).is_dir():
+    """--assets DIR must be a folder (or one that can be made): checked before the run, not after it."""
+    if not args.assets:
+        return
+    if Path(args.assets).exists() and not Path(args.assets).is_dir():
         raise CLIError(f"--assets {args.assets} is a file, not a folder")
+    try:
+        Path(args.assets).mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CLIError(f"cannot create the --assets folder {args.assets}: {error.strerror or error}") from None
 
 
 def cmd_toy(args) -> None:

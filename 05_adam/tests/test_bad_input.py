@@ -97,6 +97,15 @@ def test_assets_naming_a_file_is_refused_before_the_run(tmp_path, capsys):
     assert target.read_text() == "mine" and not (tmp_path / "run").exists()
 
 
+def test_assets_that_cannot_be_made_are_refused_before_the_run(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert cli.main(["toy", "--steps", "3", "--out", str(tmp_path / "run"), "--assets", str(blocker / "sub")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot create the --assets folder") and err.count("\n") == 1, err
+    assert not (tmp_path / "run").exists()
+
+
 def test_an_unwritable_out_is_one_error_line(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("x")
