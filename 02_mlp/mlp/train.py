@@ -256,10 +256,8 @@ def fit(
     classes = model.parameters()[-1].shape[0]
     check_dataset(X, y, in_features, classes, "training data")
     check_dataset(X_test, y_test, in_features, classes, "test data")
-    if config.batch_size > len(y):  # not silently one full batch: a mistyped size is more likely than intent
-        raise ValueError(
-            f"batch size {config.batch_size} is larger than the {len(y)} training examples; choose at most {len(y)}"
-        )
+    if config.batch_size > len(y):  # allowed (full-batch gradient descent, and --limit runs), but said
+        log(f"note: batch size {config.batch_size} is more than the {len(y)} training examples: one batch per epoch")
     rng = make_rng(config.seed + 1)  # shuffling: its own stream, independent of the initialisation
     loss_fn = CrossEntropyLoss()
     optimizer = SGD(model.parameters(), config.lr, config.momentum, config.weight_decay)

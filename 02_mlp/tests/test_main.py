@@ -149,10 +149,13 @@ def test_hidden_sizes_too_big_for_memory_are_refused_before_allocating(tmp_path,
     assert "784-100000-100000-10 MLP" in error_of(capsys) and not (tmp_path / "out").exists()
 
 
-def test_a_batch_larger_than_the_training_set_is_refused_not_trained_as_one_batch(tmp_path, capsys, no_plots):
-    assert cli.main([*FAST, "--batch-size", "100000000", "--out", str(tmp_path / "out")]) == 2
-    assert "batch size 100000000 is larger than the 300 training examples" in error_of(capsys)
-    assert not (tmp_path / "out" / "results.json").exists()
+def test_a_batch_larger_than_the_training_set_is_one_batch_per_epoch_and_says_so(tmp_path, capsys, no_plots):
+    assert cli.main([*FAST, "--batch-size", "100000000", "--out", str(tmp_path / "a")]) == 0
+    assert "batch size 100000000 is more than the 300 training examples: one batch per epoch" in capsys.readouterr().out
+    full_batch = json.loads((tmp_path / "a" / "results.json").read_text())
+    assert cli.main([*FAST, "--batch-size", "300", "--out", str(tmp_path / "b")]) == 0
+    assert "note: batch size" not in capsys.readouterr().out
+    assert json.loads((tmp_path / "b" / "results.json").read_text())["train_loss"] == full_batch["train_loss"]
 
 
 def test_an_existing_run_is_kept_without_force_and_replaced_with_it(tmp_path, capsys, no_plots):
