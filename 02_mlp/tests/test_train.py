@@ -94,3 +94,10 @@ def test_build_model_follows_the_config():
     model = build_model(TrainConfig(hidden=(32, 16), dropout=0.1))
     assert [p.shape for p in model.parameters()] == [(784, 32), (32,), (32, 16), (16,), (16, 10), (10,)]
     assert len(build_model(TrainConfig(hidden=())).layers) == 1
+
+
+@pytest.mark.parametrize(("field", "value"), [("lr", float("nan")), ("weight_decay", float("inf"))])
+def test_from_dict_refuses_a_non_finite_rate_by_name(field, value):
+    # a checkpoint's JSON can no longer carry NaN (shared.checkpoint refuses it); a dict from Python still can
+    with pytest.raises(ValueError, match=f"{field} .* must be a finite number"):
+        TrainConfig.from_dict({field: value}, "the test's config")
