@@ -108,6 +108,7 @@ def test_forward_rejects_wrong_image_shapes():
         ({"output": "softmax"}, "output"),
         ({"dropout": 1.0}, "dropout"),
         ({"tanh": "lecun"}, "tanh"),
+        ({"output_bias": float("nan")}, "output_bias must be finite"),  # a checkpoint's JSON can no longer hold NaN
     ],
 )
 def test_config_rejects_bad_values(kwargs, message):
