@@ -1,4 +1,4 @@
-"""python -m gpt2 <command>: train (the default), sample, repro, figures, bench.
+"""python -m gpt2 <command>: train (the default), sample, repro, figures, bench, reference.
 
 python -m gpt2                                   # = train: 500 iterations of nanoGPT's CPU config + a sample
 python -m gpt2 train --max-iters 2000            # char-level tiny shakespeare (nanoGPT's CPU config)
@@ -8,6 +8,7 @@ python -m gpt2 sample --model runs/08_gpt2/train/model --prompt "ROMEO:" --max-n
 python -m gpt2 repro                             # the README's results table -> results.json
 python -m gpt2 figures --run runs/08_gpt2/train  # loss curves and attention maps of a run
 python -m gpt2 bench                             # against PyTorch CPU (= python -m gpt2.bench)
+python -m gpt2 reference --seeds 1337 1338       # nanoGPT's recipe in PyTorch (= python -m gpt2.reference)
 """
 
 from __future__ import annotations
@@ -337,6 +338,21 @@ bench_parser = app.command(
     "bench", cmd_bench, help="speed against PyTorch CPU (same threads for both)", only=BENCH_NAMES
 )
 _add_bench_options(bench_parser)
+
+
+def cmd_reference(args) -> None:
+    from .reference import run_reference
+
+    header(args)
+    run_reference(args)
+
+
+app.command(
+    "reference",
+    cmd_reference,
+    help="nanoGPT's own CPU recipe in PyTorch over --seeds (default 1337-1340), for comparison",
+    seeds=True,
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,7 +22,6 @@ Not a benchmark and not a test: about 80 s per seed on one core. torch is import
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 import time
@@ -128,26 +127,18 @@ def run_nanogpt(torch, text: str, seed: int, s: dict = SETTINGS) -> dict:
     return result
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gpt2.reference", description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1337, 1338, 1339, 1340], help="torch seeds")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
-    args = parser.parse_args(argv)
+def run_reference(args) -> None:
+    """The `reference` command: nanoGPT's recipe in PyTorch for each of --seeds (torch gets --threads)."""
     try:
         import torch
     except ImportError:
-        print("error: this reference run needs PyTorch (pip install torch)", file=sys.stderr)
-        return 1
-    from shared.data import DataError, read_text
+        raise ValueError("this reference run needs PyTorch (pip install torch)") from None
+    from shared.data import read_text
 
     torch.set_num_threads(args.threads)
-    try:
-        text = read_text("tinyshakespeare.txt")
-    except DataError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    text = read_text("tinyshakespeare.txt")
     vals = []
-    for seed in args.seeds:
+    for seed in args.seeds or [1337, 1338, 1339, 1340]:
         started = time.perf_counter()
         r = run_nanogpt(torch, text, seed)
         vals.append(r["val_loss_200"])
@@ -162,7 +153,13 @@ def main(argv=None) -> int:
             f"val (200 batches) over {len(vals)} seeds: mean {np.mean(vals):.4f}, "
             f"min {min(vals):.4f}, max {max(vals):.4f}"
         )
-    return 0
+
+
+def main(argv=None) -> int:
+    """python -m gpt2.reference ... is python -m gpt2 reference ..."""
+    from .__main__ import app
+
+    return app.main(["reference", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from shared.testing import data_or_skip
 
 TINY_TRAIN = ["--max-iters", "3", "--n-layer", "1", "--n-head", "2", "--n-embd", "16", "--block-size", "16",
               "--batch-size", "2", "--eval-iters", "1", "--final-eval-iters", "1", "--sample-tokens", "5"]  # fmt: skip
-COMMANDS = ("train", "sample", "repro", "figures", "bench")
+COMMANDS = ("train", "sample", "repro", "figures", "bench", "reference")
 
 
 def test_help_lists_every_command_and_the_common_options(capsys):
