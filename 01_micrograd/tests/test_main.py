@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import micrograd.__main__ as cli
 import pytest
@@ -118,3 +121,12 @@ def test_mistakes_are_one_error_line_and_exit_2(argv, tmp_path, capsys):
     status, _, err = run([*argv, "--out", str(tmp_path / "out")], capsys)
     assert status == 2
     assert err.startswith("error:") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_threads_flag_overrides_a_preset_environment_variable(tmp_path):
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    argv = ["train", "--steps", "1", "--points", "10", "--threads", "2", "--out", str(tmp_path)]
+    command = [sys.executable, "-m", "micrograd", *argv]
+    run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "threads: 2" in run.stdout.splitlines()[0]
