@@ -229,3 +229,17 @@ def test_under_a_2_gb_cap_huge_sizes_and_a_zip_bomb_are_clean_errors(tmp_path):
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("error: ") and "over the limit" in done.stderr and "Traceback" not in done.stderr
     assert "MemoryError" not in done.stderr and not (tmp_path / "runs").exists()
+
+
+def test_threads_flag_overrides_a_preset_environment_variable(tmp_path):
+    # a subprocess (threads are per process), on 20 blank images instead of MNIST
+    script = (
+        "import sys, numpy as np, mlp.__main__ as cli; "
+        "cli.load = lambda dataset, split, limit=None: (np.zeros((20, 784), np.float32), np.arange(20) % 10); "
+        "sys.exit(cli.main(sys.argv[1:]))"
+    )
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    argv = [*FAST, "--batch-size", "10", "--threads", "2", "--out", str(tmp_path)]
+    run = subprocess.run([sys.executable, "-c", script, *argv], env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "threads: 2" in run.stdout.splitlines()[0]
