@@ -1,6 +1,9 @@
 """The command line's shape: commands, common options, default outputs, --only, --force."""
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from lecun1989 import __main__ as cli
@@ -133,3 +136,13 @@ def test_bench_module_is_the_bench_command(monkeypatch):
     monkeypatch.setattr(bench, "run_bench", lambda args: seen.append((args.command, args.threads, args.examples)))
     assert bench.main(["--threads", "1", "--examples", "10"]) == 0
     assert seen == [("bench", 1, 10)]
+
+
+def test_threads_flag_overrides_a_preset_environment_variable(prepro_file, tmp_path):
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    argv = ["train", "--data", str(prepro_file), "--passes", "1", "--no-plots", "--threads", "2"]
+    argv += ["--out", str(tmp_path / "run")]
+    command = [sys.executable, "-m", "lecun1989", *argv]
+    run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "threads: 2" in run.stdout.splitlines()[0]
