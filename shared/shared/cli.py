@@ -169,10 +169,13 @@ def prepare_out(args: argparse.Namespace, *, resumable: bool = False) -> Path:
         raise CLIError(
             f"{path} already holds an earlier run's outputs; pass --force to replace them, or choose another --out"
         )
+    created = not path.exists()
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise CLIError(f"cannot create the output folder {path}: {error.strerror or error}") from None
+    if created:
+        args._created_out = path  # removed again by `run` if the command fails before writing to it
     return path
 
 
@@ -321,6 +324,15 @@ def expected_errors() -> tuple[type[BaseException], ...]:
     )
 
 
+def _remove_if_empty(path: Path | None) -> None:
+    """Remove an output folder this run created, if the run failed before writing anything to it."""
+    try:
+        if path is not None and path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+    except OSError:
+        pass
+
+
 def run(func: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
     """Run a parsed command: set threads, make SIGTERM an interrupt, map failures to exit codes."""
     set_threads(getattr(args, "threads", 1))
@@ -331,6 +343,7 @@ def run(func: Callable[[argparse.Namespace], int | None], args: argparse.Namespa
         print("error: interrupted", file=sys.stderr)
         return 130
     except expected_errors() as error:
+        _remove_if_empty(getattr(args, "_created_out", None))
         if isinstance(error, MemoryError):
             error = MemoryError("out of memory; choose smaller sizes")
         print(error_line(error), file=sys.stderr)

@@ -180,3 +180,18 @@ def test_main_restores_the_sigterm_handler_it_installed():
     before = signal.getsignal(signal.SIGTERM)
     make_app([]).main(["train"])
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_failed_command_leaves_no_empty_output_folder(tmp_path):
+    app = App("demo", "00_demo", None, default="run")
+
+    def fails_after_prepare(args):
+        prepare_out(args)
+        raise ValueError("bad data")
+
+    app.command("run", fails_after_prepare, help="fails")
+    assert app.main(["--out", str(tmp_path / "new")]) == 2
+    assert not (tmp_path / "new").exists()
+    (tmp_path / "kept").mkdir()
+    assert app.main(["--out", str(tmp_path / "kept")]) == 2
+    assert (tmp_path / "kept").is_dir()  # it was there before: not ours to remove
