@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from shared.seeding import make_rng
-
 from .data import VOCAB_SIZE
-from .layers import cross_entropy
+from .layers import cross_entropy, make_rng
 
 __all__ = ["BigramNet", "bigram_counts", "bigram_nll", "bigram_probabilities", "sample_bigram"]
 

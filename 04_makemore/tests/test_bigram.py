@@ -64,3 +64,21 @@ def test_segmented_gradient_sum_matches_the_one_hot_product():
     for x in (np.array([3, 3]), np.array([0, 26, 26]), np.sort(rng.integers(0, 20, 50)), rng.integers(0, 27, 40)):
         values = rng.standard_normal((len(x), 27))
         np.testing.assert_allclose(_sum_rows_by_index(values, x), np.eye(27)[x].T @ values, atol=1e-12)
+
+
+@pytest.mark.parametrize("module", ["bigram", "layers", "models", "optim"])
+def test_model_code_imports_only_numpy_the_standard_library_and_its_own_folder(module):
+    # A learner copies these files: they must not lean on the project's shared/ plumbing or on torch.
+    import ast
+    from pathlib import Path
+
+    import makemore
+
+    tree = ast.parse((Path(makemore.__file__).parent / f"{module}.py").read_text(encoding="utf-8"))
+    roots = {
+        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    }
+    roots |= {
+        node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 0
+    }
+    assert roots <= {"__future__", "numpy", "json", "dataclasses", "typing", "math"}, roots
