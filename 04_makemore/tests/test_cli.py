@@ -1,6 +1,9 @@
 """The command line's shape: commands, common options, default outputs, --force, the sample round trip."""
 
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -88,3 +91,13 @@ def test_the_old_module_entry_points_are_the_commands():
     from makemore import bench, reference
 
     assert callable(bench.run_bench) and callable(reference.run_reference)
+
+
+def test_threads_flag_overrides_a_preset_environment_variable(tmp_path, names_file):
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    argv = ["train", "--model", "bigram-count", "--data", names_file, "--threads", "2", "--out", str(tmp_path / "out")]
+    run = subprocess.run(
+        [sys.executable, "-m", "makemore", *argv], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    assert "threads: 2" in run.stdout.splitlines()[0]  # the header reads the live BLAS pool, not the flag
