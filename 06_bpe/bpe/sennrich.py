@@ -215,8 +215,14 @@ def write_codes(merges: Sequence[Pair], file: str | os.PathLike | io.TextIOBase)
 def read_codes(file: str | os.PathLike | io.TextIOBase) -> tuple[tuple[int, int], list[Pair]]:
     """Read a codes file; returns ((major, minor) version, merges). Raises ValueError if malformed."""
     if isinstance(file, (str, os.PathLike)):
-        with open(file, encoding="utf-8") as f:
-            text = f.read()
+        try:
+            with open(file, encoding="utf-8") as f:
+                text = f.read()
+        except UnicodeDecodeError as error:
+            bad = error.object[error.start : error.start + 1].hex()
+            raise ValueError(
+                f"{file} is not UTF-8 text (byte 0x{bad} at offset {error.start}: {error.reason})"
+            ) from None
         name = str(file)
     else:
         text = file.read()

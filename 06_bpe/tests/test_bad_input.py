@@ -145,6 +145,8 @@ def test_files_that_are_not_utf8_are_a_clear_error(tmp_path, capsys):
     assert f"{latin1} is not UTF-8 text (byte 0xe9 at offset 3" in capsys.readouterr().err
     assert main(["train", "--input", str(latin1), "--out", str(tmp_path / "t")]) == 2
     assert "is not UTF-8" in capsys.readouterr().err
+    assert main(["apply", "-c", str(latin1), "-i", str(tmp_path / "t" / "missing")]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {latin1} is not UTF-8 text (byte 0xe9 at offset 3")
     model = tmp_path / "x.model"
     model.write_bytes(b"minbpe v1\n\xff\n0\n")
     with pytest.raises(ValueError, match="not UTF-8"):
