@@ -187,6 +187,7 @@ def run_toy() -> None:
 
 
 def cmd_toy(args) -> None:
+    header(args)
     run_toy()
 
 

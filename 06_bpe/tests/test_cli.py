@@ -120,7 +120,17 @@ def test_train_writes_models_to_its_folder_and_encode_uses_them(tmp_path, capsys
 def test_toy_prints_the_papers_merges(capsys):
     assert main(["toy"]) == 0
     out = capsys.readouterr().out
+    assert out.startswith("toy | seed 0 | threads: 1")  # the run header, as every command prints
     assert "merge  1: e s -> es" in out and "merge  1: s t</w> -> st</w>" in out
+
+
+def test_threads_flag_overrides_a_preset_environment_variable():
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    run = subprocess.run(
+        [sys.executable, "-m", "bpe", "toy", "--threads", "2"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    assert "threads: 2" in run.stdout.splitlines()[0]  # the header reads the live BLAS pool, not the flag
 
 
 def test_demo_is_the_default_command(capsys, taylorswift):
