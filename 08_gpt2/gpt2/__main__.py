@@ -4,6 +4,7 @@ python -m gpt2                                   # = train: 500 iterations of na
 python -m gpt2 train --max-iters 2000            # char-level tiny shakespeare (nanoGPT's CPU config)
 python -m gpt2 train --tokenizer gpt2            # the same on GPT-2 BPE tokens
 python -m gpt2 train --resume                    # continue runs/08_gpt2/train from its ckpt.npz
+mpiexec -n 2 python -m gpt2 train --ddp          # data parallel over 2 MPI ranks (pip install "08_gpt2[mpi]")
 python -m gpt2 sample --model runs/08_gpt2/train/model --prompt "ROMEO:" --max-new-tokens 200
 python -m gpt2 repro                             # the README's results table -> results.json
 python -m gpt2 figures --run runs/08_gpt2/train  # loss curves and attention maps of a run
@@ -129,11 +130,27 @@ def cmd_train(args) -> None:
     if args.resume is not None:
         resume = out / "ckpt.npz" if args.resume == "" else Path(args.resume)
     own_run = resume is not None and resume.resolve().parent == out.resolve()
-    out = prepare_out(args, resumable=own_run)
-    header(args, out=out, device=device, config=args.config or "defaults")
+    world = None
+    if args.ddp:
+        from .ddp import MPIWorld
+
+        world = MPIWorld()
+        if device != "cpu":
+            raise CLIError("--ddp runs on the CPU (--device cpu); NCCL between GPUs is not written yet")
+        out = world.on_main(lambda: prepare_out(args, resumable=own_run))  # rank 0 checks and makes --out
+    else:
+        out = prepare_out(args, resumable=own_run)
+    if args.zero and world is None:
+        raise CLIError("--zero 1 shards the optimizer state over ranks: use it with --ddp under mpiexec -n N")
+    main = world is None or world.is_main
+    if main:
+        ranks = {} if world is None else {"ranks": f"{world.size} (zero {args.zero})"}
+        header(args, out=out, device=device, config=args.config or "defaults", **ranks)
     max_seconds = None if args.max_minutes is None else 60 * args.max_minutes
-    train(cfg, out, resume=resume, device=device, keep_best=keep_best, max_seconds=max_seconds)
-    wrote(out / "results.json", out / "loss.png", out / "ckpt.npz", out / "model")
+    options = dict(device=device, keep_best=keep_best, max_seconds=max_seconds, world=world, zero=args.zero)
+    train(cfg, out, resume=resume, **options)
+    if main:
+        wrote(out / "results.json", out / "loss.png", out / "ckpt.npz", out / "model")
 
 
 def cmd_repro(args) -> None:
@@ -279,6 +296,12 @@ def _add_train_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--device", choices=DEVICES, default=None, help="cpu (NumPy) or cuda (CuPy; default: cpu)")
     parser.add_argument("--max-minutes", type=positive_float, default=None, help="stop training after this long")
+    parser.add_argument(
+        "--ddp", action="store_true", help="data parallel over MPI ranks: mpiexec -n N python -m gpt2 train --ddp"
+    )
+    parser.add_argument(
+        "--zero", type=int, choices=(0, 1), default=0, help="1: ZeRO stage 1, AdamW moments sharded over the ranks"
+    )
 
 
 train_parser = app.command(

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["AdamW", "clip_grad_norm", "cosine_lr"]
+__all__ = ["AdamW", "adamw_update", "clip_grad_norm", "cosine_lr"]
 
 
 class AdamW:
@@ -50,19 +50,9 @@ class AdamW:
         for name, p in self.params.items():
             if p.grad is None:
                 continue
-            g, m, v = p.grad, self.m[name], self.v[name]
             if self.decays[name] and self.weight_decay:
                 p.data *= 1 - lr * self.weight_decay  # decoupled weight decay
-            # exercise: adamw_update: Adam's moments and bias-corrected step (README: How to run)
-            m *= beta1
-            m += (1 - beta1) * g  # first moment
-            v *= beta2
-            v += (1 - beta2) * (g * g)  # second moment
-            denom = np.sqrt(v)
-            denom /= root_correction
-            denom += self.eps
-            p.data -= step_size * (m / denom)
-            # end exercise
+            adamw_update(p.data, p.grad, self.m[name], self.v[name], step_size, root_correction, self.eps, self.betas)
 
     def state_arrays(self) -> dict[str, np.ndarray]:
         """Moments as flat named arrays (for an .npz checkpoint)."""
@@ -78,6 +68,25 @@ class AdamW:
                     raise ValueError(f"checkpoint optimizer state {key} is missing or has the wrong shape")
                 store[name][...] = arrays[key]
         self.step_count = int(step_count)
+
+
+def adamw_update(p, g, m, v, step_size: float, root_correction: float, eps: float, betas) -> None:
+    """Adam's step on arrays in place: p -= step_size * m / (sqrt(v) / root_correction + eps).
+
+    `step_size` = lr / (1 - beta1^t) and `root_correction` = sqrt(1 - beta2^t) are the bias corrections
+    (Kingma & Ba 2015, Algorithm 1). Shared by `AdamW` and ZeRO-1's sharded optimizer (ddp.py).
+    """
+    beta1, beta2 = betas
+    # exercise: adamw_update: Adam's moments and bias-corrected step (README: How to run)
+    m *= beta1
+    m += (1 - beta1) * g  # first moment
+    v *= beta2
+    v += (1 - beta2) * (g * g)  # second moment
+    denom = np.sqrt(v)
+    denom /= root_correction
+    denom += eps
+    p -= step_size * (m / denom)
+    # end exercise
 
 
 def clip_grad_norm(params, max_norm: float) -> float:

@@ -32,6 +32,7 @@ from shared.results import write_results
 from shared.seeding import make_rng
 from shared.timing import matmul_gflops
 
+from .ddp import World, batch_rows
 from .device import array_module, to_numpy
 from .model import GPT, GPTConfig
 from .optim import AdamW, clip_grad_norm, cosine_lr
@@ -136,11 +137,17 @@ def load_data(tokenizer_kind: str, text: str | None = None):
     return tokenizer, train_ids, val_ids
 
 
-def get_batch(data: np.ndarray, batch_size: int, block_size: int, rng: np.random.Generator):
-    """batch_size random windows: inputs x (B, T) and next-token targets y (B, T)."""
+def get_batch(
+    data: np.ndarray, batch_size: int, block_size: int, rng: np.random.Generator, rank: int = 0, ranks: int = 1
+):
+    """batch_size random windows: inputs x (B, T) and next-token targets y (B, T).
+
+    With `ranks` > 1 (data parallelism, ddp.py) the generator draws a global batch of ranks x B
+    windows, the same on every rank, and rank `rank` keeps its rows rank*B:(rank+1)*B.
+    """
     if len(data) <= block_size:
         raise ValueError(f"the data ({len(data)} tokens) is shorter than block_size + 1 = {block_size + 1}")
-    starts = rng.integers(0, len(data) - block_size, size=batch_size)  # (B,)
+    starts = rng.integers(0, len(data) - block_size, size=batch_size * ranks)[batch_rows(rank, ranks, batch_size)]
     offsets = starts[:, None] + np.arange(block_size)  # (B, T)
     return data[offsets].astype(np.int64), data[offsets + 1].astype(np.int64)
 
@@ -188,10 +195,26 @@ CHECKPOINT_KEYS = (
 )
 
 
-def save_checkpoint(path: Path, model: GPT, optimizer: AdamW, cfg: TrainConfig, tokenizer, state: dict) -> None:
-    """Weights, AdamW moments, the generators' states and the loss history (atomic: shared.checkpoint)."""
+def save_checkpoint(
+    path: Path,
+    model: GPT,
+    optimizer: AdamW,
+    cfg: TrainConfig,
+    tokenizer,
+    state: dict,
+    world: World | None = None,
+    write: bool = True,
+) -> None:
+    """Weights, AdamW moments, the generators' states and the loss history (atomic: shared.checkpoint).
+
+    With ranks, every rank calls this (ZeRO-1 gathers the moments' shards); rank 0 writes if `write`.
+    """
+    world = World() if world is None else world
+    optimizer_state = optimizer.state_arrays()
+    if not (world.is_main and write):
+        return
     arrays = {f"param/{name}": to_numpy(p.data) for name, p in model.params.items()}
-    arrays.update({name: to_numpy(array) for name, array in optimizer.state_arrays().items()})
+    arrays.update({name: to_numpy(array) for name, array in optimizer_state.items()})
     meta = {
         "train_config": asdict(cfg),
         "model_config": asdict(model.config),
@@ -202,6 +225,8 @@ def save_checkpoint(path: Path, model: GPT, optimizer: AdamW, cfg: TrainConfig, 
         "dropout_rng": model.dropout_rng.bit_generator.state if model.xp is np else None,  # CuPy's: not saved
         "history": state["history"],
     }
+    if world.size > 1:  # a single-process checkpoint stays as it was
+        meta.update(ranks=world.size, zero=int(getattr(optimizer, "world", None) is not None))
     checkpoint.save(path, arrays, meta)
 
 
@@ -259,6 +284,19 @@ class _StopRequest:
         self._previous = {}
 
 
+def _silent(*args, **kwargs) -> None:
+    pass
+
+
+class _NoProgress:
+    """Ranks other than 0 show no progress line."""
+
+    def update(self, *args, **kwargs) -> None:
+        pass
+
+    write = close = update
+
+
 # --------------------------------------------------------------------------- the loop
 
 
@@ -271,17 +309,28 @@ def train(
     device: str = "cpu",
     keep_best: bool = False,
     max_seconds: float | None = None,
+    world: World | None = None,
+    zero: int = 0,
+    dtype=np.float32,
 ) -> dict:
     """Train (or resume) and return the metrics written to results.json.
 
     `device`: "cpu" (NumPy) or "cuda" (CuPy). `keep_best`: write the checkpoint only when the
     validation loss improves (nanoGPT's default for shakespeare_char). `max_seconds`: stop early,
-    with the usual final evaluation, once training has run this long.
+    with the usual final evaluation, once training has run this long. `world`: the ranks of a data-
+    parallel run (ddp.MPIWorld; None: one process); `zero=1` shards AdamW's moments over them.
+    Only rank 0 logs, evaluates, samples and writes; the other ranks return {}.
     """
     started = time.perf_counter()
+    world = World() if world is None else world
+    if world.size == 1 and zero:
+        raise ValueError("--zero 1 shards the optimizer over ranks: it needs --ddp with mpiexec -n N, N >= 2")
+    if not world.is_main:
+        log = _silent
     array_module(device)  # a missing GPU is an error before the data is read
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    if world.is_main:
+        out.mkdir(parents=True, exist_ok=True)
     meta = arrays = None
     if resume is not None:
         meta, arrays = load_checkpoint(resume)
@@ -292,6 +341,12 @@ def train(
         ]
         if clashes:
             raise ValueError(f"--resume: the checkpoint was trained with a different model: {', '.join(clashes)}")
+        saved_ranks = meta.get("ranks", 1)
+        if saved_ranks != world.size:
+            raise ValueError(
+                f"--resume: the checkpoint was trained with {saved_ranks} rank(s), this run has {world.size}; "
+                f"resume with mpiexec -n {saved_ranks} (the batch and the data stream depend on the rank count)"
+            )
     tokenizer, train_ids, val_ids = load_data(cfg.tokenizer, text)
     if meta is not None and tokenizer.to_dict() != meta["tokenizer"]:
         raise ValueError("--resume: the checkpoint's vocabulary differs from this data's")
@@ -304,8 +359,15 @@ def train(
         dropout=cfg.dropout,
     )
     check_memory(estimate_bytes(cfg, tokenizer.vocab_size), "this model and batch size")
-    model = GPT(model_cfg, seed=cfg.seed, device=device)
-    optimizer = AdamW(model.params, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
+    model = GPT(model_cfg, seed=cfg.seed, device=device, dtype=dtype)
+    if zero:
+        from .ddp import ZeroAdamW
+
+        optimizer = ZeroAdamW(
+            model.params, world, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay
+        )
+    else:
+        optimizer = AdamW(model.params, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
     data_rng = make_rng(cfg.seed + 1)
     history = {"iter": [], "loss": [], "eval_iter": [], "train_loss": [], "val_loss": []}
     start_step = 0
@@ -331,31 +393,44 @@ def train(
         log(f"resumed from {resume} at iteration {start_step}")
 
     n_params = model.num_parameters()
-    tokens_per_iter = cfg.batch_size * cfg.block_size * cfg.grad_accum
+    tokens_per_iter = cfg.batch_size * cfg.block_size * cfg.grad_accum * world.size  # all ranks
     flops_per_iter = flops_per_token(model, cfg.block_size) * tokens_per_iter
-    peak = matmul_peak_flops() if device == "cpu" else float("nan")  # MFU against the CPU's matmul rate
+    # MFU against the CPU's matmul rate, times the ranks (one core each); measured on rank 0 only
+    peak = matmul_peak_flops() * world.size if device == "cpu" and world.is_main else float("nan")
     log(
         f"model: {n_params / 1e6:.2f}M parameters, vocab {tokenizer.vocab_size}, {len(train_ids):,} train / "
         f"{len(val_ids):,} val tokens; {tokens_per_iter} tokens/iter; matmul peak {peak / 1e9:.0f} GFLOP/s"
     )
+    if world.size > 1:
+        log(
+            f"data parallel: {world.size} ranks x micro-batch {cfg.batch_size} x accumulation {cfg.grad_accum} "
+            f"= effective batch {world.size * cfg.batch_size * cfg.grad_accum}"
+            + (f"; ZeRO-1 optimizer state {optimizer.state_bytes() / 1e6:.2f} MB per rank" if zero else "")
+        )
 
-    progress = Progress(cfg.max_iters, "train")
+    progress = Progress(cfg.max_iters, "train") if world.is_main else _NoProgress()
+    eval_cfg = replace(cfg, batch_size=cfg.batch_size * world.size)  # rank 0 evaluates the global batch size
     step_times: list[float] = []
     stop = _StopRequest()
     try:
         last, best_val = cfg.max_iters, min(history["val_loss"], default=float("inf"))
         for step in range(start_step, cfg.max_iters + 1):
-            if max_seconds is not None and last == cfg.max_iters and time.perf_counter() - started > max_seconds:
+            out_of_time = max_seconds is not None and time.perf_counter() - started > max_seconds
+            stop_now, out_of_time = world.agree(stop.requested, out_of_time)  # the ranks stop at one step
+            if out_of_time and last == cfg.max_iters:
                 last = step  # out of time: evaluate, save and finish here
-            if stop.requested:  # SIGINT/SIGTERM: save this iteration's state, which resumes exactly
+            if stop_now:  # SIGINT/SIGTERM: save this iteration's state, which resumes exactly
                 state = {"step": step, "data_rng": data_rng, "history": history}
-                save_checkpoint(out / "ckpt.npz", model, optimizer, cfg, tokenizer, state)
+                save_checkpoint(out / "ckpt.npz", model, optimizer, cfg, tokenizer, state, world)
                 progress.close()
                 log(f"interrupted at iteration {step}; saved {out / 'ckpt.npz'}; continue with --resume")
                 raise KeyboardInterrupt
-            if step % cfg.eval_interval == 0 or step == last:
-                train_loss = evaluate(model, train_ids, cfg, cfg.eval_iters, cfg.seed + 2)
-                val_loss = evaluate(model, val_ids, cfg, cfg.eval_iters, cfg.seed + 3)
+            if (step % cfg.eval_interval == 0 or step == last) and not world.is_main:
+                if zero:  # rank 0 may save: the moments' shards are gathered by every rank
+                    save_checkpoint(out / "ckpt.npz", model, optimizer, cfg, tokenizer, {}, world)
+            elif step % cfg.eval_interval == 0 or step == last:
+                train_loss = evaluate(model, train_ids, eval_cfg, cfg.eval_iters, cfg.seed + 2)
+                val_loss = evaluate(model, val_ids, eval_cfg, cfg.eval_iters, cfg.seed + 3)
                 if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
                     raise NonFiniteLossError(
                         f"the evaluation loss became {train_loss} / {val_loss} at iteration {step}; "
@@ -366,9 +441,10 @@ def train(
                     history["train_loss"].append(train_loss)
                     history["val_loss"].append(val_loss)
                 progress.write(f"step {step}: train loss {train_loss:.4f}, val loss {val_loss:.4f}")
-                if not keep_best or val_loss < best_val:
+                write = not keep_best or val_loss < best_val
+                if write or zero:  # ZeRO-1: every rank takes part in gathering the moments
                     state = {"step": step, "data_rng": data_rng, "history": history}
-                    save_checkpoint(out / "ckpt.npz", model, optimizer, cfg, tokenizer, state)
+                    save_checkpoint(out / "ckpt.npz", model, optimizer, cfg, tokenizer, state, world, write)
                 best_val = min(best_val, val_loss)
             if step == last:
                 break
@@ -376,10 +452,12 @@ def train(
             lr = cosine_lr(step, cfg.lr, cfg.min_lr, cfg.warmup_iters, cfg.decay_iters)
             loss = 0.0
             for _ in range(cfg.grad_accum):
-                x, y = get_batch(train_ids, cfg.batch_size, cfg.block_size, data_rng)
+                x, y = get_batch(train_ids, cfg.batch_size, cfg.block_size, data_rng, world.rank, world.size)
                 _, micro_loss = model(x, y)
                 model.backward(scale=1.0 / cfg.grad_accum)
                 loss += micro_loss / cfg.grad_accum
+            if world.size > 1:  # the one all-reduce: mean gradient (and loss) over the ranks
+                loss = world.average_gradients(model.parameters(), loss)
             if not np.isfinite(loss):
                 raise NonFiniteLossError(
                     f"the loss became {loss} at iteration {step}; lower the learning rate "
@@ -405,9 +483,11 @@ def train(
     finally:
         stop.restore()
     progress.close()
+    if not world.is_main:
+        return {}
 
-    final_val = evaluate(model, val_ids, cfg, cfg.final_eval_iters, cfg.seed + 4)
-    final_train = evaluate(model, train_ids, cfg, cfg.final_eval_iters, cfg.seed + 5)
+    final_val = evaluate(model, val_ids, eval_cfg, cfg.final_eval_iters, cfg.seed + 4)
+    final_train = evaluate(model, train_ids, eval_cfg, cfg.final_eval_iters, cfg.seed + 5)
     log(f"final ({cfg.final_eval_iters} batches): train loss {final_train:.4f}, val loss {final_val:.4f}")
     model_dir = model.save_pretrained(out / "model")
     (model_dir / "tokenizer.json").write_text(json.dumps(tokenizer.to_dict()) + "\n")
@@ -448,5 +528,7 @@ def train(
         metrics.update(best_val_loss=best_val, device=device)
     if device != "cpu":
         metrics["mfu"] = None
+    if world.size > 1:
+        metrics.update(ranks=world.size, zero=zero, allreduce_seconds=world.comm_seconds())
     write_results(out, metrics, time.perf_counter() - started, cfg.seed)
     return metrics
