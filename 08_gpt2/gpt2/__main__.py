@@ -356,7 +356,7 @@ def _add_bench_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-BENCH_NAMES = ["forward", "generate", "train", "reference_train"]  # bench.BENCHES, named without importing it
+BENCH_NAMES = ["forward", "generate", "train", "reference_train", "ddp"]  # bench.BENCHES, named without importing it
 bench_parser = app.command(
     "bench", cmd_bench, help="speed against PyTorch CPU (same threads for both)", only=BENCH_NAMES
 )

@@ -7,6 +7,8 @@
    and with a full recompute per token, ours and PyTorch's (HF `generate(use_cache=...)`).
 3. train: one training step (forward, backward, clip, AdamW) of nanoGPT's CPU shakespeare_char
    configuration (4 layers, 4 heads, 128 wide, block 64, batch 12, vocab 65).
+4. ddp (only with --only ddp): that training step with 1 and 2 MPI ranks (mpiexec, micro-batch 12
+   each): tokens/s, scaling efficiency and the gradient all-reduce's share of the step.
 
 Each figure is the best of `--repeats` runs after a warm-up (5x as many for the short training
 step; one run for the slow recompute), ours and PyTorch's alternating so both see the same load.
@@ -228,8 +230,101 @@ def reference_training(repeats: int, threads: int, seed: int = 1337) -> dict:
     return {"torch_val_loss": float(np.mean(losses)), "seconds": time.perf_counter() - start}
 
 
+def ddp_worker(steps: int, batch: int) -> None:
+    """One rank of `bench_ddp` (run under mpiexec): time `steps` training steps on random tokens.
+
+    Each rank trains nanoGPT's CPU configuration on its own micro-batch of `batch` (weak scaling:
+    N ranks process N times the tokens per step); rank 0 prints one JSON line.
+    """
+    import numpy as np
+
+    from .ddp import MPIWorld
+    from .model import GPT, GPTConfig
+    from .optim import AdamW, clip_grad_norm
+
+    world = MPIWorld()
+    config, _ = TRAIN_SHAPES["cpu"]
+    model = GPT(GPTConfig(**config), seed=0)
+    optimizer = AdamW(model.params, lr=1e-3, weight_decay=0.1)
+    rng = np.random.default_rng(world.rank)
+    T = config["n_positions"]
+
+    def step():
+        x = rng.integers(0, config["vocab_size"], (batch, T))
+        model(x, np.roll(x, -1, axis=1))
+        model.backward()
+        if world.size > 1:
+            world.average_gradients(model.parameters(), 0.0)
+        clip_grad_norm(model.parameters(), 1.0)
+        optimizer.step()
+        model.zero_grad()
+
+    for _ in range(3):  # warm-up
+        step()
+    world.comm.Barrier()
+    comm_before, tick = world.comm_seconds(), time.perf_counter()
+    for _ in range(steps):
+        step()
+    seconds = (time.perf_counter() - tick) / steps
+    comm = (world.comm_seconds() - comm_before) / steps
+    seconds, comm = world.comm.allreduce(seconds, op=world.MPI.MAX), world.comm.allreduce(comm, op=world.MPI.MAX)
+    if world.is_main:
+        print(json.dumps({"step_seconds": seconds, "allreduce_seconds": comm, "parameters": model.num_parameters()}))
+
+
+def bench_ddp(repeats: int, threads: int, steps: int = 30) -> dict:
+    """Tokens/s of nanoGPT's CPU training step with 1 and 2 MPI ranks (weak scaling, micro-batch 12 each).
+
+    Scaling efficiency = tokens/s(2 ranks) / (2 x tokens/s(1 rank)); the all-reduce share is the
+    time rank 0 spends in the gradient Allreduce (waiting for the other rank included) per step.
+    """
+    import os
+    import shutil
+    import subprocess
+
+    mpiexec = Path(sys.executable).with_name("mpiexec")
+    mpiexec = str(mpiexec) if mpiexec.exists() else shutil.which("mpiexec")
+    try:
+        import mpi4py  # noqa: F401
+    except ImportError:
+        mpiexec = None
+    if mpiexec is None:
+        raise ValueError('--only ddp needs mpi4py and mpiexec: pip install -e "08_gpt2[mpi]"')
+    _, batch = TRAIN_SHAPES["cpu"]
+    T = TRAIN_SHAPES["cpu"][0]["n_positions"]
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+    code = f"from gpt2.bench import ddp_worker; ddp_worker({steps}, {batch})"
+    best = {}
+    for ranks in (1, 2):
+        for _ in range(repeats):
+            done = subprocess.run(
+                [mpiexec, "-n", str(ranks), sys.executable, "-c", code], capture_output=True, text=True, env=env
+            )
+            if done.returncode != 0:
+                raise ValueError(f"mpiexec -n {ranks} failed: {done.stderr.strip()[-500:]}")
+            run = json.loads(done.stdout.strip().splitlines()[-1])
+            if ranks not in best or run["step_seconds"] < best[ranks]["step_seconds"]:
+                best[ranks] = run
+    n = best[1]["parameters"]
+    rate = {ranks: ranks * batch * T / best[ranks]["step_seconds"] for ranks in best}
+    return {
+        "parameters": n,
+        "tokens_per_rank_step": batch * T,
+        "step_gflop_per_rank": 6 * n * batch * T / 1e9,
+        "allreduce_mb_per_step": 4 * (n + 1) / 1e6,
+        "ring_mb_sent_per_rank_2": 2 * (2 - 1) / 2 * 4 * (n + 1) / 1e6,
+        "tokens_per_s_1_rank": rate[1],
+        "tokens_per_s_2_ranks": rate[2],
+        "scaling_efficiency": rate[2] / (2 * rate[1]),
+        "step_ms_1_rank": 1e3 * best[1]["step_seconds"],
+        "step_ms_2_ranks": 1e3 * best[2]["step_seconds"],
+        "allreduce_ms_2_ranks": 1e3 * best[2]["allreduce_seconds"],
+        "allreduce_share_2_ranks": best[2]["allreduce_seconds"] / best[2]["step_seconds"],
+    }
+
+
 BENCHES = {"forward": bench_forward, "generate": bench_generate, "train": bench_train,
-           "reference_train": reference_training}  # fmt: skip
+           "reference_train": reference_training, "ddp": bench_ddp}  # fmt: skip
 BARS = {"forward": [("time_ratio", 1.0, "<=")],
         "generate": [("cache_time_ratio", 1.0, "<="), ("ours_cache_speedup", 10.0, ">=")],
         "train": [("time_ratio", 1.5, "<=")]}  # fmt: skip
