@@ -127,6 +127,20 @@ def test_a_sentence_longer_than_the_positional_table_is_an_error(tmp_path, capsy
     assert "positional table" in one_error_line(capsys)
 
 
+@pytest.mark.parametrize("locale", ["C", "C.UTF-8"])
+def test_stdin_that_is_not_utf8_is_an_error_not_unknown_words(tmp_path, locale):
+    # Under the C locale Python reads stdin leniently: the bad byte became a surrogate, then <unk>, silently.
+    path = translation_checkpoint(tmp_path / "m.npz")
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "LC_ALL": locale, "PYTHONIOENCODING": ""}
+    command = [sys.executable, "-m", "transformer", "translate", "--checkpoint", str(path)]
+    result = subprocess.run(command, input=b"ein \xff Hund\n", capture_output=True, env=env, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == b"error: stdin is not UTF-8 text (byte 0xff at offset 4: invalid start byte)\n"
+    assert result.stdout == b""
+    result = subprocess.run(command, input=b"ein Hund\r\nein\n", capture_output=True, env=env, timeout=120)
+    assert result.returncode == 0 and result.stdout.count(b"\n") == 2, result.stderr
+
+
 def test_a_checkpoint_with_a_negative_step_cannot_be_resumed(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["train", "--steps", "2", "--out", str(out)]) == 0

@@ -214,10 +214,26 @@ def cmd_translate(args) -> int:
     elif sys.stdin is None or sys.stdin.isatty():
         raise CLIError("no sentences: give them as arguments, or pipe them in, one per line")
     else:
-        lines = [line.rstrip("\n") for line in sys.stdin]
+        lines = _stdin_lines()
     for line in translate_lines(model, src_vocab, tgt_vocab, lines, beam=args.beam):
         print(line)
     return 0
+
+
+def _stdin_lines() -> list[str]:
+    """stdin's lines, decoded as UTF-8 strictly: a locale's lenient decoding would turn bad bytes into <unk>."""
+    import io
+
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # a text stream put in place of stdin (tests)
+        return [line.rstrip("\n") for line in sys.stdin]
+    data = buffer.read()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        bad = data[error.start : error.start + 1].hex()
+        raise CLIError(f"stdin is not UTF-8 text (byte 0x{bad} at offset {error.start}: {error.reason})") from None
+    return [line.rstrip("\n") for line in io.StringIO(text, newline=None)]
 
 
 def cmd_repro(args) -> int:
