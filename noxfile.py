@@ -54,8 +54,18 @@ def package_name(folder: str) -> str:
     return folder.split("_", 1)[1]
 
 
+# Optional extras a project's own test session installs, so CI runs those tests too
+# (08_gpt2's data-parallel tests start `mpiexec` from the `mpich` wheel).
+EXTRAS = {"08_gpt2": "mpi"}
+
+
 def install(session: nox.Session, *folders: str) -> None:
     session.install("-e", "shared", *(arg for folder in folders for arg in ("-e", folder)))
+
+
+def install_with_extras(session: nox.Session, folder: str) -> None:
+    extra = EXTRAS.get(folder)
+    session.install("-e", "shared", "-e", f"{folder}[{extra}]" if extra else folder)
 
 
 def project_from_posargs(session: nox.Session) -> tuple[str, list[str]]:
@@ -90,7 +100,7 @@ def shared(session: nox.Session) -> None:
 
 def make_project_session(folder: str) -> None:
     def tests(session: nox.Session) -> None:
-        install(session, folder)
+        install_with_extras(session, folder)
         session.install("pytest")
         session.chdir(folder)
         session.run("pytest", *session.posargs, env=ENV)
