@@ -148,7 +148,12 @@ def cmd_train(args) -> None:
         header(args, out=out, device=device, config=args.config or "defaults", **ranks)
     max_seconds = None if args.max_minutes is None else 60 * args.max_minutes
     options = dict(device=device, keep_best=keep_best, max_seconds=max_seconds, world=world, zero=args.zero)
-    train(cfg, out, resume=resume, **options)
+    try:
+        train(cfg, out, resume=resume, **options)
+    except (ValueError, OSError):
+        if main:
+            raise
+        raise SystemExit(2) from None  # every rank meets the same bad input: rank 0 alone prints the error line
     if main:
         wrote(out / "results.json", out / "loss.png", out / "ckpt.npz", out / "model")
 

@@ -128,3 +128,37 @@ def test_training_without_ddp_imports_no_mpi(tmp_path):
 def test_zero_without_ranks_is_refused(tmp_path):
     with pytest.raises(ValueError, match="--zero 1 shards the optimizer"):
         train(TrainConfig(max_iters=1, **SMALL), tmp_path, text=TEXT, log=lambda *a: None, zero=1)
+
+
+def cli(*args, ranks: int | None = None) -> subprocess.CompletedProcess:
+    """python -m gpt2 train ... (under mpiexec -n ranks when given), on the real tiny shakespeare."""
+    from conftest import data_or_skip
+
+    data_or_skip("tinyshakespeare.txt")
+    command = [sys.executable, "-m", "gpt2", "train", *map(str, args)]
+    if ranks is not None:
+        _needs_mpi()
+        command = [_mpiexec(), "-n", str(ranks), *command]
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+
+
+FEW = ("--max-iters", 2, "--eval-interval", 2, "--eval-iters", 1, "--final-eval-iters", 1, "--sample-tokens", 0)
+
+
+def test_command_line_prints_the_effective_batch_and_refuses_another_rank_count_in_one_line(tmp_path):
+    done = cli("--ddp", "--batch-size", 3, "--grad-accum", 2, *FEW, "--out", tmp_path / "two", ranks=2)
+    assert done.returncode == 0, done.stderr
+    assert "2 ranks x micro-batch 3 x accumulation 2 = effective batch 12" in done.stdout + done.stderr
+    assert (done.stdout + done.stderr).count("step 2: train loss") == 1  # rank 0 alone evaluates and prints
+    again = cli(*FEW, "--max-iters", 4, "--resume", tmp_path / "two/ckpt.npz", "--out", tmp_path / "one")
+    assert again.returncode == 2
+    assert again.stderr.strip().splitlines() == [
+        "error: --resume: the checkpoint was trained with 2 rank(s), this run has 1; resume with mpiexec -n 2 "
+        "(the batch and the data stream depend on the rank count)"
+    ]
+
+
+def test_command_line_refuses_zero_without_ranks(tmp_path):
+    done = cli("--zero", 1, *FEW, "--out", tmp_path)
+    assert done.returncode == 2 and done.stderr.strip().splitlines()[-1].startswith("error: --zero 1 shards")
