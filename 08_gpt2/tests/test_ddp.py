@@ -4,6 +4,7 @@ The tests start `mpiexec -n 2` from the same environment as this Python (pip ins
 mpi4py and the mpich wheel) on tests/ddp_worker.py, and skip where mpi4py or mpiexec is missing.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -79,6 +80,10 @@ def test_only_rank_zero_writes_files(tmp_path):
     run_ranks(2, tmp_path, "float32", 2, 0, 2)
     assert (tmp_path / "rank0/ckpt.npz").is_file() and (tmp_path / "rank0/results.json").is_file()
     assert not (tmp_path / "rank1").exists()
+    results = json.loads((tmp_path / "rank0/results.json").read_text())
+    assert results["ranks"] == 2 and results["zero"] == 0 and results["allreduce_seconds"] >= 0
+    tokens_per_step = 2 * 2 * SMALL["block_size"]  # both ranks' micro-batches of 2
+    assert results["tokens_per_second"] == pytest.approx(tokens_per_step / results["step_seconds_median"])
 
 
 def test_zero_1_takes_the_same_steps_as_plain_ddp(tmp_path):
