@@ -16,8 +16,6 @@ from __future__ import annotations
 import glob
 import math
 import os
-import signal
-import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -26,6 +24,7 @@ import numpy as np
 
 from shared.checks import check_memory
 from shared.progress import Progress
+from shared.stopping import StopRequest
 
 from .bleu import corpus_bleu
 from .checkpoint import history as read_history
@@ -47,25 +46,6 @@ class NonFiniteLossError(ValueError):
 
 class RunMismatchError(ValueError):
     """The checkpoint to resume was trained with other settings than the ones asked for."""
-
-
-class _StopRequest:
-    """Turns SIGINT/SIGTERM into a flag the training loop checks between steps (main thread only)."""
-
-    def __init__(self):
-        self.requested = False
-        self._previous = {}
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._previous[sig] = signal.signal(sig, self._handle)
-
-    def _handle(self, signum, frame):
-        self.requested = True
-
-    def restore(self):
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-        self._previous = {}
 
 
 @dataclass
@@ -195,7 +175,7 @@ def train_steps(
     progress = Progress(total=max(tc.steps - first_step, 0), description=description, unit="step")
     window_loss, window_tokens, window_time = 0.0, 0, 0.0
     loop_started = time.perf_counter()
-    stop = _StopRequest()
+    stop = StopRequest()
     try:
         while step < tc.steps:
             started = time.perf_counter()
