@@ -18,6 +18,8 @@ scatter instead of all-reduce (llm.c), NCCL between GPUs; ranks run one BLAS thr
 from __future__ import annotations
 
 import math
+import sys
+import traceback
 
 import numpy as np
 
@@ -40,6 +42,7 @@ class World:
 
     rank, size = 0, 1
     name = "single process"
+    started = False  # set by the training loop: from then on a failure may be one rank's alone
 
     @property
     def is_main(self) -> bool:
@@ -121,6 +124,15 @@ class MPIWorld(World):
         counts = np.array([bool(f) for f in flags], dtype=np.int64)
         self.comm.Allreduce(self.MPI.IN_PLACE, counts, op=self.MPI.SUM)
         return tuple(bool(c) for c in counts)
+
+    def abort(self, error: BaseException) -> None:
+        """Print this rank's error (one line if expected, else the traceback) and end every rank (MPI_Abort)."""
+        if isinstance(error, (ValueError, OSError)):
+            print(f"error: rank {self.rank}: {error}", file=sys.stderr, flush=True)
+        else:
+            traceback.print_exception(error)
+            sys.stderr.flush()
+        self.comm.Abort(2)
 
     def comm_seconds(self) -> float:
         """Seconds spent in the gradient all-reduce so far (the time waiting for slower ranks included)."""

@@ -300,7 +300,24 @@ class _NoProgress:
 # --------------------------------------------------------------------------- the loop
 
 
-def train(
+def train(cfg: TrainConfig, out: Path, *args, world: World | None = None, **kwargs) -> dict:
+    """Train (or resume) and return the metrics written to results.json (see `_train`).
+
+    With ranks, an error after the loop has started may be one rank's alone (rank 0 evaluates and
+    writes; the others wait in the next all-reduce): that rank prints it and MPI aborts every rank,
+    instead of leaving the others waiting forever. Errors before (bad options, a resume mismatch)
+    are met by every rank alike and raised as usual.
+    """
+    world = World() if world is None else world
+    try:
+        return _train(cfg, out, *args, world=world, **kwargs)
+    except Exception as error:
+        if world.size > 1 and world.started:
+            world.abort(error)
+        raise
+
+
+def _train(
     cfg: TrainConfig,
     out: Path,
     resume: str | Path | None = None,
@@ -408,6 +425,7 @@ def train(
             + (f"; ZeRO-1 optimizer state {optimizer.state_bytes() / 1e6:.2f} MB per rank" if zero else "")
         )
 
+    world.started = True  # from here a failure may be one rank's alone (train() then aborts them all)
     progress = Progress(cfg.max_iters, "train") if world.is_main else _NoProgress()
     eval_cfg = replace(cfg, batch_size=cfg.batch_size * world.size)  # rank 0 evaluates the global batch size
     step_times: list[float] = []

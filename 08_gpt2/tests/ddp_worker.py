@@ -27,6 +27,15 @@ def main(argv):
             full = 2 * sum(p.data.nbytes for p in model.params.values())
             print("state", full, *sizes)
         return
+    if argv[0] == "fail":  # rank 0 alone fails in its first evaluation: every rank must end, none hang
+        import gpt2.train
+
+        def evaluate(*args):
+            raise ValueError("rank 0's evaluation failed")
+
+        if world.is_main:
+            gpt2.train.evaluate = evaluate
+        argv = argv[1:]
     out, dtype, batch, zero, steps = Path(argv[0]), np.dtype(argv[1]), int(argv[2]), int(argv[3]), int(argv[4])
     resume = argv[5] if len(argv) > 5 else None
     cfg = TrainConfig(batch_size=batch, max_iters=steps, eval_interval=max(steps, 1), **SMALL)

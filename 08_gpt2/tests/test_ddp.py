@@ -130,6 +130,12 @@ def test_training_without_ddp_imports_no_mpi(tmp_path):
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_a_failure_of_rank_zero_alone_ends_every_rank_with_its_error_line(tmp_path):
+    done = run_ranks(2, "fail", tmp_path, "float32", 2, 0, 4, check=False)
+    assert done.returncode != 0
+    assert "error: rank 0: rank 0's evaluation failed" in done.stderr
+
+
 def test_zero_without_ranks_is_refused(tmp_path):
     with pytest.raises(ValueError, match="--zero 1 shards the optimizer"):
         train(TrainConfig(max_iters=1, **SMALL), tmp_path, text=TEXT, log=lambda *a: None, zero=1)
