@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 from helpers import tiny_config
-from transformer.checkpoint import CheckpointError, load_model, read_checkpoint, save_checkpoint, vocabs
+from transformer.checkpoint import CheckpointError, checked_config, load_model, read_checkpoint, save_checkpoint, vocabs
 from transformer.data import Vocab
 from transformer.model import Transformer
 from transformer.optim import Adam
@@ -74,14 +74,16 @@ def test_stored_config_values_are_checked(tmp_path, config, message):
 
 
 def test_a_nan_in_a_stored_config_is_refused(tmp_path):
-    """shared.checkpoint never writes NaN, but Python's JSON reader accepts it in a crafted file."""
+    """shared.checkpoint never writes NaN, and refuses it in a crafted file's JSON; the config check refuses it too."""
     path = save_checkpoint(tmp_path / "c.npz", Transformer(tiny_config()), 1)
     arrays, meta = load(path)
     text = json.dumps({**meta, "config": {**meta["config"], "dropout": float("nan")}})
     assert "NaN" in text
     np.savez(tmp_path / "nan.npz", **arrays, meta=np.array(text))
-    with pytest.raises(ValueError, match=r"dropout in .* must be a finite number"):
+    with pytest.raises(ValueError, match=r"nan\.npz 'meta' holds NaN"):
         load_model(tmp_path / "nan.npz")
+    with pytest.raises(ValueError, match=r"dropout in c\.npz must be a finite number"):
+        checked_config({**meta["config"], "dropout": float("nan")}, "c.npz")
 
 
 def test_a_negative_or_non_integer_step_is_refused(tmp_path):
