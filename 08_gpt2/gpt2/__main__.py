@@ -5,6 +5,7 @@ python -m gpt2 train --max-iters 2000            # char-level tiny shakespeare (
 python -m gpt2 train --tokenizer gpt2            # the same on GPT-2 BPE tokens
 python -m gpt2 train --resume                    # continue runs/08_gpt2/train from its ckpt.npz
 mpiexec -n 2 python -m gpt2 train --ddp          # data parallel over 2 MPI ranks (pip install "08_gpt2[mpi]")
+python -m gpt2 train --ranks 2                   # the same: starts mpiexec itself
 python -m gpt2 sample --model runs/08_gpt2/train/model --prompt "ROMEO:" --max-new-tokens 200
 python -m gpt2 repro                             # the README's results table -> results.json
 python -m gpt2 figures --run runs/08_gpt2/train  # loss curves and attention maps of a run
@@ -113,8 +114,43 @@ def _train_type(name: str, value):
 # --------------------------------------------------------------------------- commands
 
 
+def _rank_command(args) -> list[str]:
+    """`python -m gpt2 train --ddp ...` with the options of this `train --ranks N` (for mpiexec)."""
+    from .train import TrainConfig
+
+    argv = [sys.executable, "-m", "gpt2", "train", "--ddp", "--seed", str(args.seed), "--threads", str(args.threads)]
+    argv += ["--zero", str(args.zero)]
+    for name in [f.name for f in fields(TrainConfig) if f.name != "seed"] + ["config", "device", "max_minutes", "out"]:
+        if getattr(args, name) is not None:
+            argv += [f"--{name.replace('_', '-')}", str(getattr(args, name))]
+    if args.force:
+        argv.append("--force")
+    if args.resume is not None:
+        argv += ["--resume"] + ([args.resume] if args.resume else [])
+    return argv
+
+
+def _start_ranks(args) -> None:
+    """train --ranks N: start N ranks with the mpiexec installed beside this Python (the mpich wheel) or on PATH."""
+    import shutil
+    import subprocess
+
+    if args.ddp:
+        raise CLIError("--ranks starts mpiexec itself; under mpiexec, use --ddp instead")
+    mpiexec = Path(sys.executable).with_name("mpiexec")
+    mpiexec = str(mpiexec) if mpiexec.exists() else shutil.which("mpiexec")
+    if mpiexec is None:
+        raise CLIError('--ranks needs mpiexec: pip install -e "08_gpt2[mpi]" (mpi4py and the mpich wheel)')
+    code = subprocess.run([mpiexec, "-n", str(args.ranks), *_rank_command(args)]).returncode
+    if code:
+        raise SystemExit(code)  # the ranks printed their error
+
+
 def cmd_train(args) -> None:
     from .train import TrainConfig, train
+
+    if args.ranks is not None:
+        return _start_ranks(args)
 
     preset, defaults = CONFIGS.get(args.config, {}), TrainConfig()
     options = {}
@@ -303,6 +339,9 @@ def _add_train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-minutes", type=positive_float, default=None, help="stop training after this long")
     parser.add_argument(
         "--ddp", action="store_true", help="data parallel over MPI ranks: mpiexec -n N python -m gpt2 train --ddp"
+    )
+    parser.add_argument(
+        "--ranks", type=bounded_int(1, 1024), default=None, help="start N ranks with mpiexec (= mpiexec -n N ... --ddp)"
     )
     parser.add_argument(
         "--zero", type=int, choices=(0, 1), default=0, help="1: ZeRO stage 1, AdamW moments sharded over the ranks"

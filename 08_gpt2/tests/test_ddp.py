@@ -170,6 +170,16 @@ def test_command_line_prints_the_effective_batch_and_refuses_another_rank_count_
     ]
 
 
+def test_ranks_option_starts_mpiexec_with_the_same_options(tmp_path):
+    done = cli("--ranks", 2, "--zero", 1, "--batch-size", 3, "--lr", 0.002, *FEW, "--out", tmp_path, ranks=None)
+    assert done.returncode == 0, done.stderr
+    assert "effective batch 6; ZeRO-1 optimizer state" in done.stdout + done.stderr
+    assert json.loads((tmp_path / "results.json").read_text())["command"].endswith(
+        "train --ddp --seed 1337 --threads 1 --zero 1 --batch-size 3 --max-iters 2 --lr 0.002 --eval-interval 2 "
+        f"--eval-iters 1 --final-eval-iters 1 --sample-tokens 0 --out {tmp_path}"
+    )
+
+
 def test_command_line_refuses_zero_without_ranks(tmp_path):
     done = cli("--zero", 1, *FEW, "--out", tmp_path)
     assert done.returncode == 2 and done.stderr.strip().splitlines()[-1].startswith("error: --zero 1 shards")
