@@ -226,11 +226,12 @@ def cmd_sample(args) -> int:
 
 def cmd_repro(args) -> int:
     out = prepare_out(args)
-    header(args, rows=" ".join(args.only or ALL_MODELS), out=out)
+    rows = [name for name in ALL_MODELS if not args.only or name in args.only]  # table order, each row once
+    header(args, rows=" ".join(rows), out=out)
     started = time.perf_counter()
     names, split = load_split(args)
     results, first_seed = {}, args.seeds[0] if args.seeds else args.seed
-    for name in args.only or ALL_MODELS:
+    for name in rows:
         t0 = time.perf_counter()
         if args.seeds:  # each row once per seed, and the spread
             runs = {}

@@ -87,6 +87,14 @@ def test_repro_only_is_repeatable_and_seeds_give_a_spread(tmp_path, names_file):
     assert set(spread["runs"]) == {"1", "2"} and spread["summary"]["dev_loss"]["std"] > 0  # seeded inits differ
 
 
+def test_repro_runs_a_row_named_twice_once_in_table_order(tmp_path, names_file, capsys):
+    argv = ["repro", "--only", "bigram-nn", "--only", "bigram-count", "--only", "bigram-nn", "--max-steps", "2"]
+    assert main([*argv, "--data", names_file, "--out", str(tmp_path / "r")]) == 0
+    printed = capsys.readouterr().out
+    assert "rows bigram-count bigram-nn |" in printed.splitlines()[0]
+    assert printed.count("bigram-nn finished in") == 1 and printed.count("bigram-count finished in") == 1
+
+
 def test_the_old_module_entry_points_are_the_commands():
     from makemore import bench, reference
 
