@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import json
 import math
-import signal
-import threading
 import time
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -30,6 +28,7 @@ from shared.plotting import plot_curves
 from shared.progress import Progress
 from shared.results import write_results
 from shared.seeding import make_rng
+from shared.stopping import StopRequest
 from shared.timing import matmul_gflops
 
 from .ddp import World, batch_rows
@@ -265,25 +264,6 @@ def estimate_bytes(cfg: TrainConfig, vocab_size: int) -> float:
     return 4.0 * (4 * weights + activations)
 
 
-class _StopRequest:
-    """SIGINT/SIGTERM become a flag the loop checks between iterations, so a checkpoint can be saved."""
-
-    def __init__(self):
-        self.requested = False
-        self._previous = {}
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._previous[sig] = signal.signal(sig, self._handle)
-
-    def _handle(self, signum, frame):
-        self.requested = True
-
-    def restore(self):
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-        self._previous = {}
-
-
 def _silent(*args, **kwargs) -> None:
     pass
 
@@ -429,7 +409,7 @@ def _train(
     progress = Progress(cfg.max_iters, "train") if world.is_main else _NoProgress()
     eval_cfg = replace(cfg, batch_size=cfg.batch_size * world.size)  # rank 0 evaluates the global batch size
     step_times: list[float] = []
-    stop = _StopRequest()
+    stop = StopRequest()
     try:
         last, best_val = cfg.max_iters, min(history["val_loss"], default=float("inf"))
         for step in range(start_step, cfg.max_iters + 1):
