@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import signal
 import sys
 from collections.abc import Callable, Iterable
@@ -268,13 +269,15 @@ class App:
 
     def parse(self, argv: list[str] | None = None) -> argparse.Namespace:
         argv = sys.argv[1:] if argv is None else list(argv)
-        commands = self._commands.choices
-        if self.default and (not argv or (argv[0] not in commands and argv[0] not in ("-h", "--help"))):
-            argv = [self.default, *argv]  # no command: the folder's main job
+        if self.default and (not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help"))):
+            argv = [self.default, *argv]  # no command, only options: the folder's main job
         if not argv:
             self.parser.print_help()
             raise SystemExit(2)
-        return self.parser.parse_args(argv)
+        args = self.parser.parse_args(argv)
+        if getattr(args, "only", None):
+            args.only = list(dict.fromkeys(args.only))  # `--only a --only a` runs row a once
+        return args
 
     def main(self, argv: list[str] | None = None) -> int:
         """Parse, set threads, run the command; expected failures become `error: ...`, exit 2."""
@@ -342,6 +345,9 @@ def run(func: Callable[[argparse.Namespace], int | None], args: argparse.Namespa
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except expected_errors() as error:
         _remove_if_empty(getattr(args, "_created_out", None))
         if isinstance(error, MemoryError):

@@ -195,3 +195,14 @@ def test_a_failed_command_leaves_no_empty_output_folder(tmp_path):
     (tmp_path / "kept").mkdir()
     assert app.main(["--out", str(tmp_path / "kept")]) == 2
     assert (tmp_path / "kept").is_dir()  # it was there before: not ours to remove
+
+
+def test_an_unknown_command_is_an_error_even_with_help(capsys):
+    assert make_app([]).main(["figures", "--help"]) == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_only_names_each_row_once():
+    calls = []
+    make_app(calls).main(["repro", "--only", "b", "--only", "a", "--only", "b"])
+    assert calls[0][1].only == ["b", "a"]
