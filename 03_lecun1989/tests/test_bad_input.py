@@ -59,7 +59,7 @@ def run_main(argv, capsys) -> str:
         (["bench", "--examples", "100000000"], "out of range"),
         (["bench", "--repeats", "0"], "out of range"),
         (["repro", "--only", "all"], "invalid choice"),
-        (["fly"], "unrecognized arguments: fly"),
+        (["fly"], "invalid choice: 'fly'"),  # an unknown command, not options for the default one
     ],
 )
 def test_bad_flags_are_one_error_line(argv, words, capsys):
