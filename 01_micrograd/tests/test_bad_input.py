@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import resource
-import subprocess
-import sys
-
 import pytest
 from micrograd.__main__ import main
 
 import shared.checks
+from shared.testing import run_capped
 
 
 def errors(argv, capsys) -> str:
@@ -75,10 +71,6 @@ def test_a_diverging_run_is_an_error_line_and_writes_no_results(tmp_path, capsys
     assert not (tmp_path / "results.json").exists()
 
 
-def _cap_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (2 * 2**30, 2 * 2**30))
-
-
 @pytest.mark.parametrize(
     "argv",
     [
@@ -88,15 +80,7 @@ def _cap_memory() -> None:
     ],
 )
 def test_under_a_2_gb_memory_cap_large_sizes_exit_cleanly(argv, tmp_path):
-    env = {**os.environ, "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1"}
-    result = subprocess.run(
-        [sys.executable, "-m", "micrograd", *argv, "--out", str(tmp_path / "out")],
-        capture_output=True,
-        text=True,
-        env=env,
-        preexec_fn=_cap_memory,
-        timeout=300,
-    )
+    result = run_capped("micrograd", [*argv, "--out", tmp_path / "out"])
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("error:") and "Traceback" not in result.stderr
     assert "MemoryError" not in result.stderr

@@ -3,7 +3,6 @@
 import json
 import os
 import re
-import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,8 @@ import pytest
 from hostile import zip_bomb
 from mlp.checkpoint import FORMAT
 from mlp.train import TrainConfig
+
+from shared.testing import run_capped
 
 FAST = ["--epochs", "1", "--hidden", "8", "--no-progress"]
 
@@ -207,25 +208,14 @@ def test_bad_checkpoints_are_one_error_line(tmp_path, capsys, content, message):
     assert not (tmp_path / "out").exists()
 
 
-def run_capped(argv: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    """`python -m mlp ARGV` in a child process whose address space is capped at 2 GB."""
-
-    def cap():
-        resource.setrlimit(resource.RLIMIT_AS, (2 * 2**30, 2 * 2**30))
-
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    command = [sys.executable, "-m", "mlp", *argv]
-    return subprocess.run(command, cwd=cwd, env=env, preexec_fn=cap, capture_output=True, text=True, timeout=120)
-
-
 @pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS caps memory on Linux")
 def test_under_a_2_gb_cap_huge_sizes_and_a_zip_bomb_are_clean_errors(tmp_path):
-    done = run_capped(["--hidden", "100000", "100000"], tmp_path)
+    done = run_capped("mlp", ["--hidden", "100000", "100000"], cwd=tmp_path, timeout=120)
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("error: ") and "MLP" in done.stderr and "Traceback" not in done.stderr
     config = TrainConfig(hidden=()).to_dict()
     bomb = zip_bomb(tmp_path / "bomb.npz", {"format": FORMAT, "config": config})
-    done = run_capped(["eval", str(bomb)], tmp_path)
+    done = run_capped("mlp", ["eval", bomb], cwd=tmp_path, timeout=120)
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("error: ") and "over the limit" in done.stderr and "Traceback" not in done.stderr
     assert "MemoryError" not in done.stderr and not (tmp_path / "runs").exists()

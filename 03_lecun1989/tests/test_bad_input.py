@@ -5,8 +5,6 @@ whose address space is capped at 2 GB, so a huge allocation would show up as a M
 or a kill instead of the clean error asserted here.
 """
 
-import os
-import subprocess
 import sys
 import zipfile
 
@@ -17,7 +15,7 @@ from lecun1989 import data as data_module
 from lecun1989.__main__ import main
 from lecun1989.data import save_npz
 
-MEMORY_CAP = 2 * 2**30
+from shared.testing import run_capped
 
 
 @pytest.fixture
@@ -140,31 +138,13 @@ def test_a_compressed_data_file_that_inflates_past_the_limit_is_refused(tmp_path
 # --------------------------------------------------------------------------- under a memory cap, in a subprocess
 
 
-def run_capped(argv, cwd) -> subprocess.CompletedProcess:
-    def cap():
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
-
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
-    return subprocess.run(
-        [sys.executable, "-m", "lecun1989", *argv],
-        cwd=cwd,
-        env=env,
-        preexec_fn=cap,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is enforced on Linux")
 @pytest.mark.parametrize("shape", [(10**6, 10**6), (10**6, 16, 16)], ids=["4-TB-header", "1-GB-header"])
 def test_a_data_header_claiming_a_huge_array_is_a_clean_error_under_a_2_gb_cap(tmp_path, shape):
     path = tmp_path / "crafted.npz"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("x_train.npy", npy_header(shape) + bytes(1024))
-    done = run_capped(["train", "--data", str(path)], tmp_path)
+    done = run_capped("lecun1989", ["train", "--data", str(path)], cwd=tmp_path, timeout=120)
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("error:") and "holds only" in done.stderr
     assert "Traceback" not in done.stderr and "MemoryError" not in done.stderr
@@ -172,8 +152,8 @@ def test_a_data_header_claiming_a_huge_array_is_a_clean_error_under_a_2_gb_cap(t
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is enforced on Linux")
 def test_huge_flags_are_a_clean_error_under_a_2_gb_cap(tmp_path):
-    done = run_capped(["bench", "--examples", "1000000000"], tmp_path)
+    done = run_capped("lecun1989", ["bench", "--examples", "1000000000"], cwd=tmp_path, timeout=120)
     assert done.returncode == 2 and done.stderr.startswith("error:"), done.stderr
-    done = run_capped(["train", "--lr", "nan"], tmp_path)
+    done = run_capped("lecun1989", ["train", "--lr", "nan"], cwd=tmp_path, timeout=120)
     assert done.returncode == 2 and done.stderr.startswith("error:"), done.stderr
     assert not (tmp_path / "runs").exists()  # nothing was created for a refused command

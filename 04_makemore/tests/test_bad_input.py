@@ -1,9 +1,6 @@
 """Hostile and careless input: one `error:` line and exit 2, nothing allocated first, nothing overwritten."""
 
 import json
-import resource
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -13,18 +10,7 @@ from makemore.data import build_dataset
 from makemore.models import ModelConfig, build_model
 from makemore.train import check_batch, evaluate
 
-MEMORY_CAP = 2 * 2**30
-
-
-def run_capped(args, cwd):
-    """`python -m makemore ARGS` in a child process that may not use more than 2 GB of address space."""
-
-    def cap():
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
-
-    return subprocess.run(
-        [sys.executable, "-m", "makemore", *args], cwd=cwd, preexec_fn=cap, capture_output=True, text=True, timeout=300
-    )
+from shared.testing import run_capped
 
 
 def assert_clean_error(result, *words):
@@ -56,7 +42,7 @@ def forged_checkpoint(path, **config_changes):
 
 
 def test_a_huge_batch_size_is_refused_before_allocating_under_a_memory_cap(tmp_path, names_file):
-    result = run_capped(["--model", "mlp", "--batch-size", "10000000", "--data", names_file], tmp_path)
+    result = run_capped("makemore", ["--model", "mlp", "--batch-size", "10000000", "--data", names_file], cwd=tmp_path)
     assert_clean_error(result, "--batch-size 10,000,000", "training examples")
     assert not (tmp_path / "runs" / "04_makemore" / "train" / "model.npz").exists()
 
@@ -66,7 +52,7 @@ def test_a_tiny_checkpoint_claiming_a_huge_vocabulary_is_refused_under_a_memory_
     np.savez(path, meta=np.array(json.dumps({"format": "makemore-checkpoint-v1", "config": {
         "model": "mlp", "block_size": 3, "n_embd": 10, "n_hidden": 200, "vocab_size": 40000}})))  # fmt: skip
     assert path.stat().st_size < 2000
-    assert_clean_error(run_capped(["sample", str(path)], tmp_path), "vocab_size must be 27")
+    assert_clean_error(run_capped("makemore", ["sample", str(path)], cwd=tmp_path), "vocab_size must be 27")
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,6 @@
 """Hostile and careless input: one `error:` line and exit status 2, nothing lost, nothing allocated first."""
 
 import math
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -12,7 +9,7 @@ from adam import experiments as ex
 from adam.nn import Parameter
 from adam.optim import OPTIMIZERS
 
-from shared.testing import data_or_skip
+from shared.testing import data_or_skip, run_capped
 
 # Each is refused before any data is read or any array is built (no MNIST needed).
 REFUSED = [
@@ -129,13 +126,7 @@ def test_bench_sizes_are_checked_against_memory_before_allocating(capsys):
     ],
 )
 def test_under_a_2gb_memory_cap_big_requests_end_cleanly(argv, tmp_path):
-    script = (
-        "import resource, sys; resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30)); "
-        "from adam.__main__ import main; sys.exit(main(sys.argv[1:]))"
-    )
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
-    run = subprocess.run([sys.executable, "-c", script, *argv], cwd=tmp_path, env=env, capture_output=True,
-                         text=True, timeout=120)  # fmt: skip
+    run = run_capped("adam", argv, cwd=tmp_path, timeout=120)
     assert run.returncode == 2, run.stderr
     assert run.stderr.startswith("error: ") and len(run.stderr.strip().splitlines()) == 1, run.stderr
     assert "MemoryError" not in run.stderr and "Traceback" not in run.stderr

@@ -9,7 +9,6 @@ tiktoken's Unicode tables. Some run the command in a subprocess under a 2 GB add
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -20,20 +19,9 @@ from bpe.__main__ import main
 from bpe.pretrained import RankedBPE
 from bpe.regex_tokenizer import GPT4_SPLIT_PATTERN, NEWER_THAN_TIKTOKEN, SplitPattern
 
+from shared.testing import run_capped
+
 CORPUS = "low lower newest widest " * 20 + "\n"
-LIMIT = 2 * 2**30  # the address-space cap of the subprocess tests
-
-
-def run_capped(args: list[str], stdin: bytes = b"", cwd=None) -> subprocess.CompletedProcess:
-    """`python -m bpe ARGS` under RLIMIT_AS = 2 GB: a MemoryError there would mean an unchecked size."""
-    code = (
-        f"import resource, sys; resource.setrlimit(resource.RLIMIT_AS, ({LIMIT}, {LIMIT})); "
-        "from bpe.__main__ import main; sys.exit(main(sys.argv[1:]))"
-    )
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
-    return subprocess.run(
-        [sys.executable, "-c", code, *args], input=stdin, capture_output=True, cwd=cwd, env=env, timeout=120
-    )
 
 
 def assert_clean_error(result: subprocess.CompletedProcess, *words: str) -> str:
@@ -134,7 +122,7 @@ def test_bytes_that_are_not_utf8_on_stdin_are_a_clear_error(tmp_path):
     codes.write_text("#version: 0.2\n", encoding="utf-8")
     BasicTokenizer().save(tmp_path / "basic")
     for command in (["learn"], ["apply", "-c", str(codes)], ["encode", "--model", str(tmp_path / "basic.model")]):
-        result = run_capped(command, stdin=b"caf\xe9\n")
+        result = run_capped("bpe", command, stdin=b"caf\xe9\n", text=False, timeout=120)
         assert_clean_error(result, "stdin is not UTF-8", "0xe9", "offset 3")
 
 
@@ -196,7 +184,9 @@ def test_a_model_file_that_builds_huge_tokens_is_refused_before_building(tmp_pat
 
 def test_a_model_bomb_is_a_clean_error_under_a_memory_cap(tmp_path):
     doubling_model(tmp_path / "bomb.model")
-    result = run_capped(["encode", "--model", str(tmp_path / "bomb.model")], stdin=b"hello")
+    result = run_capped(
+        "bpe", ["encode", "--model", str(tmp_path / "bomb.model")], stdin=b"hello", text=False, timeout=120
+    )
     assert_clean_error(result, "bomb.model", "over the limit")
 
 

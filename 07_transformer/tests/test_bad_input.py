@@ -5,7 +5,6 @@ in test_train.py.)
 """
 
 import os
-import resource
 import subprocess
 import sys
 
@@ -18,6 +17,7 @@ from transformer.model import Transformer
 
 from shared.checkpoint import load, save
 from shared.data import DataNotFoundError
+from shared.testing import run_capped
 
 
 def one_error_line(capsys) -> str:
@@ -151,10 +151,6 @@ def test_a_checkpoint_with_a_negative_step_cannot_be_resumed(tmp_path, capsys):
     assert "step" in one_error_line(capsys)
 
 
-def _two_gigabytes():
-    resource.setrlimit(resource.RLIMIT_AS, (2 * 2**30, 2 * 2**30))
-
-
 @pytest.mark.parametrize(
     "config",
     [
@@ -166,14 +162,7 @@ def test_a_crafted_checkpoint_fails_cleanly_under_a_2_gb_memory_cap(tmp_path, co
     path = translation_checkpoint(tmp_path / "m.npz")
     arrays, meta = load(path)
     save(path, arrays, {**meta, "config": {**meta["config"], **config}})
-    result = subprocess.run(
-        [sys.executable, "-m", "transformer", "translate", "--checkpoint", str(path), "Ein Hund"],
-        capture_output=True,
-        text=True,
-        preexec_fn=_two_gigabytes,
-        env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
-        timeout=120,
-    )
+    result = run_capped("transformer", ["translate", "--checkpoint", path, "Ein Hund"], timeout=120)
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
     assert "MemoryError" not in result.stderr and "out of memory" not in result.stderr
@@ -181,11 +170,5 @@ def test_a_crafted_checkpoint_fails_cleanly_under_a_2_gb_memory_cap(tmp_path, co
 
 def test_a_huge_beam_fails_cleanly_under_a_2_gb_memory_cap(tmp_path):
     path = translation_checkpoint(tmp_path / "m.npz")
-    result = subprocess.run(
-        [sys.executable, "-m", "transformer", "translate", "--checkpoint", str(path), "--beam", "100000", "Ein Hund"],
-        capture_output=True,
-        text=True,
-        preexec_fn=_two_gigabytes,
-        timeout=120,
-    )
+    result = run_capped("transformer", ["translate", "--checkpoint", path, "--beam", "100000", "Ein Hund"], timeout=120)
     assert result.returncode == 2 and result.stderr.startswith("error: argument --beam")

@@ -16,28 +16,16 @@ from gpt2.sample import sample_next
 from gpt2.tokenizer import CharTokenizer, load_tokenizer_file
 from gpt2.train import NonFiniteLossError, TrainConfig, load_checkpoint, train
 
-from shared.testing import data_or_skip
+from shared.testing import data_or_skip, run_capped
 
 TINY = GPTConfig(vocab_size=3, n_positions=10, n_embd=8, n_layer=1, n_head=2)
 TEXT = "the cat sat on the mat. the dog sat on the log. " * 60
 SMALL = dict(n_layer=1, n_head=2, n_embd=16, block_size=16, batch_size=4, eval_iters=2, final_eval_iters=2,
              warmup_iters=2, lr=1e-2, sample_tokens=0, seed=3)  # fmt: skip
-CAPPED = (
-    "import resource, sys; resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30)); "
-    "from gpt2.__main__ import main; sys.exit(main(sys.argv[1:]))"
-)
 
 
 def quiet(*args):
     pass
-
-
-def run_capped(args, cwd, timeout=300):
-    """`python -m gpt2 ARGS` in a subprocess whose address space is capped at 2 GB."""
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
-    return subprocess.run(
-        [sys.executable, "-c", CAPPED, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=timeout
-    )
 
 
 def model_folder(path, config=None, **overrides):
@@ -70,11 +58,11 @@ def test_config_sizes_and_floats_are_checked_before_the_model_is_built(tmp_path,
 def test_a_huge_config_in_a_small_folder_is_a_clean_error_under_a_2gb_cap(tmp_path):
     folder = model_folder(tmp_path / "m", n_layer=3_000_000)
     assert (folder / "model.safetensors").stat().st_size < 20_000
-    result = run_capped(["sample", "--model", str(folder)], tmp_path)
+    result = run_capped("gpt2", ["sample", "--model", str(folder)], cwd=tmp_path)
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("error:") and "n_layer" in result.stderr and "Traceback" not in result.stderr
     folder = model_folder(tmp_path / "m2", n_layer=1000, n_embd=4096, n_head=32)
-    result = run_capped(["sample", "--model", str(folder)], tmp_path)
+    result = run_capped("gpt2", ["sample", "--model", str(folder)], cwd=tmp_path)
     assert result.returncode == 2 and "holds only" in result.stderr, result.stderr
 
 
@@ -204,7 +192,9 @@ def test_non_finite_hyperparameters_are_refused():
 
 def test_a_batch_too_large_for_memory_is_refused_under_a_2gb_cap(tmp_path):
     data_or_skip("tinyshakespeare.txt")
-    result = run_capped(["train", "--batch-size", "1000000", "--block-size", "4096", "--out", "r"], tmp_path)
+    result = run_capped(
+        "gpt2", ["train", "--batch-size", "1000000", "--block-size", "4096", "--out", "r"], cwd=tmp_path
+    )
     assert result.returncode == 2 and result.stderr.startswith("error:"), result.stderr
     assert "memory" in result.stderr and "Traceback" not in result.stderr
 

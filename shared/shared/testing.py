@@ -1,4 +1,4 @@
-"""Test helpers: oracle libraries for `parity` tests, and data files that may be absent.
+"""Test helpers: oracle libraries for `parity` tests, data files that may be absent, a memory cap.
 
 `parity` tests compare our code with a reference implementation (PyTorch, tiktoken,
 transformers, subword-nmt, sacrebleu). In a project's plain test suite the oracle may
@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import importlib
 import os
+import subprocess
+import sys
 from types import ModuleType
 
-__all__ = ["data_or_skip", "oracle"]
+__all__ = ["MEMORY_CAP", "data_or_skip", "oracle", "run_capped"]
 
 
 def oracle(module: str) -> ModuleType:
@@ -37,3 +39,41 @@ def data_or_skip(name: str):
         return fetch(name, download=False)
     except DataError as error:
         pytest.skip(f"data file {name} not available: {str(error).splitlines()[0]}")
+
+
+MEMORY_CAP = 2 * 2**30  # the bad-input tests' address-space cap: an unchecked size shows up as MemoryError
+
+
+def run_capped(
+    package: str,
+    args,
+    *,
+    cwd=None,
+    stdin=None,
+    memory: int = MEMORY_CAP,
+    timeout: float = 300,
+    text: bool = True,
+) -> subprocess.CompletedProcess:
+    """`python -m PACKAGE ARGS` in a child process whose address space is capped at `memory` bytes.
+
+    The bad-input tests use it to prove a size is checked before anything is allocated: under
+    the cap an unchecked allocation ends in MemoryError instead of one clean `error:` line.
+    One BLAS thread and a headless matplotlib, as the projects' commands run in tests.
+    """
+
+    def cap():
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+    return subprocess.run(
+        [sys.executable, "-m", package, *(str(arg) for arg in args)],
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        preexec_fn=cap,
+        capture_output=True,
+        text=text,
+        timeout=timeout,
+    )
